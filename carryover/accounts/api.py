@@ -1,0 +1,54 @@
+"""`/api/v1/session`: who is signed in, and legacy sign-in for the practice client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import logout
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_http_methods
+
+from carryover.accounts.models import User
+from carryover.accounts.signin import GENERIC_SIGN_IN_ERROR, sign_in_legacy_student, sign_out
+from carryover.jsonapi import BadRequest, error, json_body
+
+
+def describe_user(user: User) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "role": user.role,
+        "is_legacy": user.is_legacy,
+        "username": user.username,
+        "name": user.short_name,
+        "account_number": user.account.account_number if user.account_id else None,
+        "seat_state": user.seat_state,
+    }
+
+
+@ensure_csrf_cookie
+@require_http_methods(["GET", "POST", "DELETE"])
+def session(request: HttpRequest) -> JsonResponse:
+    if request.method == "GET":
+        user = request.user
+        return JsonResponse(
+            {"user": describe_user(user) if user.is_authenticated else None}  # type: ignore[arg-type]
+        )
+    if request.method == "DELETE":
+        sign_out(request)
+        logout(request)
+        return JsonResponse({"user": None})
+    try:
+        body = json_body(request)
+    except BadRequest as exc:
+        return error(exc.code, exc.message, status=exc.status)
+    fields = {}
+    for name in ("account_number", "username", "passcode"):
+        value = body.get(name)
+        if not isinstance(value, str):
+            return error("invalid_request", f"{name} must be a string.")
+        fields[name] = value
+    user = sign_in_legacy_student(request, **fields)
+    if user is None:
+        return error("invalid_credentials", GENERIC_SIGN_IN_ERROR, status=400)
+    return JsonResponse({"user": describe_user(user)})

@@ -1,0 +1,36 @@
+"""Domain errors of accounts and people, each with a stable code."""
+
+from __future__ import annotations
+
+
+class AccountsError(Exception):
+    code = "accounts_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class ImportRowError:
+    """One bad line of an import file."""
+
+    def __init__(self, line: int, message: str) -> None:
+        self.line = line
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+class ImportFileError(AccountsError):
+    """The whole file was refused; nothing was written."""
+
+    code = "import_refused"
+
+    def __init__(self, errors: list[ImportRowError] | str) -> None:
+        if isinstance(errors, str):
+            errors = [ImportRowError(0, errors)]
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))

@@ -1,0 +1,333 @@
+"""Use cases that write accounts, classes and people."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, validate_email
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+
+from carryover.accounts.errors import AccountsError, ImportFileError, ImportRowError
+from carryover.accounts.models import (
+    ACCOUNT_NUMBER_RE,
+    LEGACY_USERNAME_RE,
+    Account,
+    Enrollment,
+    EnrollmentRole,
+    Role,
+    School,
+    SeatState,
+    Section,
+    User,
+)
+from carryover.audit.models import EventType
+from carryover.audit.services import record_event
+
+_username_validator = RegexValidator(LEGACY_USERNAME_RE)
+MAX_PASSCODE_LENGTH = 64
+
+
+# --- accounts -----------------------------------------------------------------
+
+
+def _new_account_number() -> str:
+    # Accounts are never deleted, so "not in the table" means "never issued".
+    for _ in range(100):
+        number = f"{secrets.randbelow(900000) + 100000}"
+        if not Account.objects.filter(account_number=number).exists():
+            return number
+    raise AccountsError("Could not find a free account number.", code="numbers_exhausted")
+
+
+@transaction.atomic
+def create_account(
+    *,
+    name: str,
+    seats_purchased: int = 0,
+    account_number: str | None = None,
+    school_names: Sequence[str] = (),
+    actor: User | None = None,
+) -> Account:
+    """Create a customer subscription (and its schools). The number is generated unless
+    given; a given number must be six digits and never issued before."""
+    name = (name or "").strip()
+    if not name:
+        raise AccountsError("An account needs a name.", code="name_required")
+    if seats_purchased < 0:
+        raise AccountsError("Seats cannot be negative.", code="invalid_seats")
+    if account_number is not None:
+        try:
+            RegexValidator(ACCOUNT_NUMBER_RE)(account_number)
+        except ValidationError as exc:
+            raise AccountsError(
+                f"{account_number!r} is not an account number: six digits.", code="invalid_number"
+            ) from exc
+        if Account.objects.filter(account_number=account_number).exists():
+            raise AccountsError(
+                f"Account number {account_number} is already issued.", code="number_taken"
+            )
+    number = account_number or _new_account_number()
+    try:
+        with transaction.atomic():
+            account = Account.objects.create(
+                account_number=number, name=name, seats_purchased=seats_purchased
+            )
+    except IntegrityError as exc:
+        raise AccountsError(
+            f"Account number {number} is already issued.", code="number_taken"
+        ) from exc
+    for school_name in school_names:
+        School.objects.create(account=account, name=school_name)
+    record_event(
+        event_type=EventType.ACCOUNT_CREATED,
+        actor=actor,
+        account=account,
+        data={"name": name, "seats_purchased": seats_purchased, "schools": list(school_names)},
+    )
+    return account
+
+
+@transaction.atomic
+def create_staff_member(
+    *,
+    account: Account,
+    email: str,
+    role: str,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
+    school: School | None = None,
+) -> User:
+    """A teacher or school admin who signs in with email + password."""
+    if role not in (Role.TEACHER, Role.SCHOOL_ADMIN):
+        raise AccountsError("Only teachers and school admins are created here.", code="bad_role")
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise AccountsError(f"{email!r} is not an email address.", code="invalid_email") from exc
+    if User.objects.filter(email__iexact=email).exists():
+        raise AccountsError(f"{email} already has an account.", code="email_taken")
+    user = User(
+        account=account,
+        school=school,
+        role=role,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    user.set_password(password)
+    user.save()
+    return user
+
+
+# --- legacy students --------------------------------------------------------------
+
+
+def check_legacy_username(username: str) -> str:
+    username = (username or "").strip()
+    if not username:
+        raise AccountsError("A username is required.", code="username_required")
+    try:
+        _username_validator(username)
+    except ValidationError as exc:
+        raise AccountsError(
+            f"{username!r} is not a valid username: use letters, digits, '.', '-' or '_' "
+            "(no spaces), at most 64 characters.",
+            code="invalid_username",
+        ) from exc
+    return username
+
+
+def check_passcode(passcode: str) -> str:
+    if passcode is None or passcode.strip() == "":
+        raise AccountsError("A passcode is required.", code="passcode_required")
+    if len(passcode) > MAX_PASSCODE_LENGTH:
+        raise AccountsError("A passcode is at most 64 characters.", code="passcode_too_long")
+    return passcode
+
+
+@dataclass(frozen=True)
+class LegacyStudentInput:
+    username: str
+    passcode: str
+    section_name: str = ""
+    teacher_email: str = ""
+    line: int = 0
+
+
+@transaction.atomic
+def create_legacy_students(
+    *,
+    account: Account,
+    students: Sequence[LegacyStudentInput],
+    actor: User | None,
+    default_section: Section | None = None,
+    school: School | None = None,
+    create_missing: bool = False,
+) -> list[User]:
+    """Create hand-made student accounts, all or nothing.
+
+    Every row is checked first (username shape, passcode, duplicates within the batch
+    and against the account, class and teacher known or creatable); any bad row refuses
+    the whole batch with one `ImportRowError` per bad line. With `create_missing`,
+    unknown classes and teachers are created (the CLI import); a teacher adding
+    students from a page may only use their own classes.
+    """
+    errors: list[ImportRowError] = []
+    seen: dict[str, int] = {}
+    cleaned: list[tuple[LegacyStudentInput, str]] = []
+    for position, row in enumerate(students, start=1):
+        line = row.line or position
+        try:
+            username = check_legacy_username(row.username)
+            check_passcode(row.passcode)
+        except AccountsError as exc:
+            errors.append(ImportRowError(line, exc.message))
+            continue
+        key = username.lower()
+        if key in seen:
+            errors.append(
+                ImportRowError(line, f"username {username!r} repeats line {seen[key]}")
+            )
+            continue
+        seen[key] = line
+        cleaned.append((row, username))
+
+    lowered = {u.lower() for _, u in cleaned}
+    taken = set(
+        User.objects.filter(account=account, username__isnull=False)
+        .annotate(lname=Lower("username"))
+        .filter(lname__in=lowered)
+        .values_list("lname", flat=True)
+    )
+    for row, username in cleaned:
+        if username.lower() in taken:
+            errors.append(
+                ImportRowError(
+                    row.line or 0, f"username {username!r} already exists in this account"
+                )
+            )
+
+    sections = {s.name.lower(): s for s in Section.objects.filter(account=account)}
+    teachers = {
+        t.email.lower(): t
+        for t in User.objects.filter(account=account, role__in=[Role.TEACHER, Role.SCHOOL_ADMIN])
+        if t.email
+    }
+    for row, _ in cleaned:
+        email = row.teacher_email.strip().lower()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors.append(ImportRowError(row.line, f"{row.teacher_email!r} is not an email"))
+                continue
+            if email not in teachers:
+                other = User.objects.filter(email__iexact=email).exclude(account=account)
+                if other.exists():
+                    errors.append(
+                        ImportRowError(row.line, f"{email} belongs to another account")
+                    )
+                elif not create_missing:
+                    errors.append(ImportRowError(row.line, f"no teacher {email} in this account"))
+        name = row.section_name.strip()
+        if name and name.lower() not in sections and not create_missing:
+            errors.append(ImportRowError(row.line, f"no class {name!r} in this account"))
+    if errors:
+        errors.sort(key=lambda e: e.line)
+        raise ImportFileError(errors)
+
+    if create_missing and school is None:
+        school = _only_school(account)
+
+    users: list[User] = []
+    enrollments: list[Enrollment] = []
+    for row, username in cleaned:
+        section = default_section
+        name = row.section_name.strip()
+        if name:
+            section = sections.get(name.lower())
+            if section is None:
+                assert school is not None
+                section = Section.objects.create(account=account, school=school, name=name)
+                sections[name.lower()] = section
+        email = row.teacher_email.strip().lower()
+        if email and section is not None:
+            teacher = teachers.get(email)
+            if teacher is None:
+                teacher = create_staff_member(
+                    account=account,
+                    email=email,
+                    role=Role.TEACHER,
+                    password=None,
+                    school=section.school,
+                )
+                teachers[email] = teacher
+            Enrollment.objects.get_or_create(
+                section=section, user=teacher, defaults={"role": EnrollmentRole.TEACHER}
+            )
+        user = User(
+            account=account,
+            school=section.school if section else school,
+            role=Role.STUDENT,
+            is_legacy=True,
+            username=username,
+            seat_state=SeatState.TEMPORARY if account.sso_live_since else SeatState.ACTIVE,
+            password=make_password(row.passcode),
+        )
+        users.append(user)
+        if section is not None:
+            enrollments.append(Enrollment(section=section, user=user, role=EnrollmentRole.STUDENT))
+
+    try:
+        with transaction.atomic():
+            User.objects.bulk_create(users)
+    except IntegrityError as exc:
+        # Someone added one of these usernames while we were checking.
+        raise ImportFileError("a username was taken while importing; nothing was created") from exc
+    for enrollment in enrollments:
+        enrollment.user_id = enrollment.user.pk
+    Enrollment.objects.bulk_create(enrollments)
+    record_event(
+        event_type=EventType.STUDENTS_IMPORTED if len(users) > 1 else EventType.STUDENT_CREATED,
+        actor=actor,
+        account=account,
+        subject=users[0] if len(users) == 1 else None,
+        data={
+            "count": len(users),
+            "usernames": [u.username for u in users][:50],
+            "sections": sorted({e.section.name for e in enrollments}),
+        },
+    )
+    return users
+
+
+def _only_school(account: Account) -> School:
+    schools = list(account.schools.all()[:2])
+    if len(schools) == 1:
+        return schools[0]
+    if not schools:
+        return School.objects.create(account=account, name=account.name)
+    raise AccountsError(
+        "This account has several schools: say which one the new classes belong to.",
+        code="school_required",
+    )
+
+
+@transaction.atomic
+def reset_passcode(*, student: User, passcode: str, actor: User) -> User:
+    """Give a legacy student a new passcode. The caller has checked the actor may."""
+    check_passcode(passcode)
+    locked = User.objects.select_for_update().get(pk=student.pk)
+    if not locked.is_legacy or locked.seat_state not in (SeatState.ACTIVE, SeatState.TEMPORARY):
+        raise AccountsError("Only a current legacy account has a passcode.", code="not_legacy")
+    locked.set_password(passcode)
+    locked.save(update_fields=["password"])
+    record_event(event_type=EventType.PASSCODE_RESET, actor=actor, subject=locked)
+    return locked

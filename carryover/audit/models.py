@@ -1,0 +1,86 @@
+"""The append-only audit trail.
+
+Rows are written by services in the same transaction as the change they record.
+They are never updated or deleted: the model refuses it, and database triggers
+(migration 0002) refuse it for any SQL that bypasses the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class EventType(models.TextChoices):
+    ACCOUNT_CREATED = "account_created", "Account created"
+    USER_SIGNED_IN = "user_signed_in", "Signed in"
+    USER_SIGN_IN_FAILED = "user_sign_in_failed", "Sign-in failed"
+    USER_SIGNED_OUT = "user_signed_out", "Signed out"
+    STUDENT_CREATED = "student_created", "Legacy student created"
+    STUDENTS_IMPORTED = "students_imported", "Legacy students imported"
+    PASSCODE_RESET = "passcode_reset", "Passcode reset"
+    STUDENTS_SEEDED = "students_seeded", "Synthetic students seeded"
+
+
+class AuditEvent(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    # Plain ids without database foreign keys: the trail must outlive a purged
+    # account, and a purge must never need to touch (update) an audit row.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The student a teacher was signed in as",
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The person the event is about",
+    )
+    account = models.ForeignKey(
+        "accounts.Account",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes: ClassVar = [
+            models.Index(fields=["account", "-created_at"], name="audit_account_time"),
+            models.Index(fields=["event_type", "-created_at"], name="audit_type_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.event_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("Audit events are append-only.")
