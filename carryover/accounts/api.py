@@ -21,7 +21,7 @@ def describe_user(user: User) -> dict[str, Any]:
         "is_legacy": user.is_legacy,
         "username": user.username,
         "name": user.short_name,
-        "account_number": user.account.account_number if user.account_id else None,
+        "account_number": user.account.account_number if user.account is not None else None,
         "seat_state": user.seat_state,
     }
 
@@ -48,7 +48,7 @@ def session(request: HttpRequest) -> JsonResponse:
         if not isinstance(value, str):
             return error("invalid_request", f"{name} must be a string.")
         fields[name] = value
-    user = sign_in_legacy_student(request, **fields)
-    if user is None:
+    signed_in = sign_in_legacy_student(request, **fields)
+    if signed_in is None:
         return error("invalid_credentials", GENERIC_SIGN_IN_ERROR, status=400)
-    return JsonResponse({"user": describe_user(user)})
+    return JsonResponse({"user": describe_user(signed_in)})

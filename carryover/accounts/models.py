@@ -77,6 +77,10 @@ class School(models.Model):
         ordering = ["name"]
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["account", "name"], name="school_name_unique"),
+            # One school per roster sourcedId in an account (roster sync matches on it).
+            models.UniqueConstraint(
+                fields=["account", "sis_id"], condition=~Q(sis_id=""), name="school_sis_id_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,7 +137,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_legacy = models.BooleanField(
         default=False, help_text="A hand-made student account (username + passcode)."
     )
-    username = models.CharField(
+    # NULL, not "", for everyone but legacy students: the partial unique index and the
+    # "a username marks a legacy student" constraint both read NULL as "no username".
+    username = models.CharField(  # noqa: DJ001
         max_length=64,
         null=True,
         blank=True,
@@ -149,12 +155,21 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=255, blank=True, default="", help_text="The roster's sourcedId."
     )
 
-    seat_state = models.CharField(max_length=20, choices=SeatState.choices, default=SeatState.ACTIVE)
+    seat_state = models.CharField(
+        max_length=20, choices=SeatState.choices, default=SeatState.ACTIVE
+    )
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
     )
     merged_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Set when the roster stopped listing this person; cleared if it lists them again."
+        ),
+    )
 
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
@@ -211,7 +226,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             # A tombstone points at the account its records went to, and only a tombstone does.
             models.CheckConstraint(
                 condition=(
-                    Q(seat_state=SeatState.MERGED, merged_into__isnull=False, merged_at__isnull=False)
+                    Q(
+                        seat_state=SeatState.MERGED,
+                        merged_into__isnull=False,
+                        merged_at__isnull=False,
+                    )
                     | (~Q(seat_state=SeatState.MERGED) & Q(merged_into__isnull=True))
                 ),
                 name="user_merged_has_target",
@@ -224,6 +243,17 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(seat_state=SeatState.ERASED, erased_at__isnull=False)
                 | (~Q(seat_state=SeatState.ERASED) & Q(erased_at__isnull=True)),
                 name="user_erased_has_date",
+            ),
+            # One rostered person per roster sourcedId in an account (roster sync matches on it).
+            models.UniqueConstraint(
+                fields=["account", "sis_id"],
+                condition=~Q(sis_id="") & Q(is_legacy=False),
+                name="user_sis_id_unique",
+            ),
+            # The roster archives rostered people only; hand-made accounts are never archived.
+            models.CheckConstraint(
+                condition=Q(archived_at__isnull=True) | (Q(is_legacy=False) & Q(is_active=False)),
+                name="user_archived_is_rostered_inactive",
             ),
             # Merged and erased accounts can never sign in.
             models.CheckConstraint(
@@ -276,13 +306,19 @@ class Section(models.Model):
     name = models.CharField(max_length=200)
     grade = models.CharField(max_length=20, blank=True, default="")
     sis_id = models.CharField(max_length=255, blank=True, default="")
-    members = models.ManyToManyField(User, through="Enrollment", related_name="sections")
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the roster stopped listing this class."
+    )
+    members: models.ManyToManyField[User, Enrollment] = models.ManyToManyField(
+        User, through="Enrollment", related_name="sections"
+    )
 
     class Meta:
         ordering = ["name"]
         constraints: ClassVar = [
+            models.UniqueConstraint("school", Lower("name"), name="section_name_unique_per_school"),
             models.UniqueConstraint(
-                "school", Lower("name"), name="section_name_unique_per_school"
+                fields=["account", "sis_id"], condition=~Q(sis_id=""), name="section_sis_id_unique"
             ),
         ]
 
@@ -300,6 +336,12 @@ class Enrollment(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrollments")
     role = models.CharField(max_length=10, choices=EnrollmentRole.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    sis_id = models.CharField(
+        max_length=255, blank=True, default="", help_text="The roster's enrollment sourcedId."
+    )
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the roster stopped listing this enrollment."
+    )
 
     class Meta:
         constraints: ClassVar = [
@@ -308,6 +350,9 @@ class Enrollment(models.Model):
                 condition=Q(role__in=EnrollmentRole.values), name="enrollment_role_valid"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.section_id} as {self.role}"
 
 
 class ExternalIdentity(models.Model):
@@ -329,3 +374,6 @@ class ExternalIdentity(models.Model):
                 fields=["provider", "tenant", "subject"], name="external_identity_unique"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.tenant}:{self.subject}"

@@ -60,6 +60,11 @@ def create_account(
         raise AccountsError("An account needs a name.", code="name_required")
     if seats_purchased < 0:
         raise AccountsError("Seats cannot be negative.", code="invalid_seats")
+    school_names = [school_name.strip() for school_name in school_names]
+    if not all(school_names):
+        raise AccountsError("A school needs a name.", code="school_name_required")
+    if len({s.lower() for s in school_names}) < len(school_names):
+        raise AccountsError("The same school is named twice.", code="school_name_repeated")
     if account_number is not None:
         try:
             RegexValidator(ACCOUNT_NUMBER_RE)(account_number)
@@ -214,7 +219,15 @@ def create_legacy_students(
                 )
             )
 
-    sections = {s.name.lower(): s for s in Section.objects.filter(account=account)}
+    section_scope = Section.objects.filter(account=account)
+    where = "in this account"
+    if actor is not None and actor.role == Role.TEACHER:
+        # A teacher may only name their own classes; the CLI and admins any of the account.
+        section_scope = section_scope.filter(
+            enrollments__user=actor, enrollments__role=EnrollmentRole.TEACHER
+        )
+        where = "among your classes"
+    sections = {s.name.lower(): s for s in section_scope}
     teachers = {
         t.email.lower(): t
         for t in User.objects.filter(account=account, role__in=[Role.TEACHER, Role.SCHOOL_ADMIN])
@@ -238,7 +251,7 @@ def create_legacy_students(
                     errors.append(ImportRowError(row.line, f"no teacher {email} in this account"))
         name = row.section_name.strip()
         if name and name.lower() not in sections and not create_missing:
-            errors.append(ImportRowError(row.line, f"no class {name!r} in this account"))
+            errors.append(ImportRowError(row.line, f"no class {name!r} {where}"))
     if errors:
         errors.sort(key=lambda e: e.line)
         raise ImportFileError(errors)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth import authenticate, login
 from django.http import HttpRequest
 
-from carryover.accounts.models import Account, User
+from carryover.accounts.models import ACCOUNT_NUMBER_RE, Account, User
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
 
@@ -13,6 +15,11 @@ GENERIC_SIGN_IN_ERROR = (
     "Those sign-in details don't match. Check the account number, username and passcode."
 )
 GENERIC_STAFF_SIGN_IN_ERROR = "That email and password don't match."
+
+
+def _printable(typed: str | None, limit: int) -> str:
+    # What someone typed goes into a JSON column: PostgreSQL's jsonb refuses \u0000.
+    return (typed or "").replace("\x00", "")[:limit]
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -29,12 +36,17 @@ def sign_in_legacy_student(
         request, account_number=account_number, username=username, passcode=passcode
     )
     if user is None:
-        account = Account.objects.filter(account_number=(account_number or "").strip()).first()
+        number = (account_number or "").strip()
+        account = (
+            Account.objects.filter(account_number=number).first()
+            if re.fullmatch(ACCOUNT_NUMBER_RE, number)
+            else None
+        )
         record_event(
             event_type=EventType.USER_SIGN_IN_FAILED,
             account=account,
             ip_address=client_ip(request),
-            data={"method": "legacy", "username": (username or "")[:64]},
+            data={"method": "legacy", "username": _printable(username, 64)},
         )
         return None
     login(request, user, backend="carryover.accounts.backends.LegacyStudentBackend")
@@ -54,7 +66,7 @@ def sign_in_staff(request: HttpRequest, *, email: str, password: str) -> User | 
         record_event(
             event_type=EventType.USER_SIGN_IN_FAILED,
             ip_address=client_ip(request),
-            data={"method": "password", "email": (email or "")[:254]},
+            data={"method": "password", "email": _printable(email, 254)},
         )
         return None
     login(request, user, backend="carryover.accounts.backends.EmailBackend")

@@ -7,4 +7,17 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("sign-in/", views.sign_in, name="sign_in"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("me/", views.student_home, name="student_home"),
+    path("classes/", views.classes, name="classes"),
+    path("classes/<int:section_id>/", views.class_detail, name="class_detail"),
+    path("classes/<int:section_id>/students/add/", views.add_student, name="add_student"),
+    path("classes/<int:section_id>/students/paste/", views.paste_students, name="paste_students"),
+    path("students/<int:student_id>/", views.student_detail, name="student_detail"),
+    path(
+        "students/<int:student_id>/passcode/",
+        views.reset_student_passcode,
+        name="reset_passcode",
+    ),
+    path("school/", views.school, name="school"),
 ]

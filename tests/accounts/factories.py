@@ -103,7 +103,7 @@ class RosteredStudentFactory(factory.django.DjangoModelFactory):
     last_name = "Ramirez"
     grade = "3"
     sis_id = factory.Sequence(lambda n: f"stu-{n}")
-    password = "!unusable"  # noqa: S105 - rostered students sign in through SSO only
+    password = "!unusable"  # rostered students sign in through SSO only
 
 
 def enroll(section: Section, user: User) -> Enrollment:
