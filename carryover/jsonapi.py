@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 MAX_JSON_BODY = 64 * 1024
 
@@ -33,6 +33,9 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         data = json.loads(request.body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadRequest("invalid_json", "The body is not valid UTF-8 JSON.") from None
+    except RecursionError:
+        # 64 KiB of "[[[[" nests deeper than the parser's recursion limit.
+        raise BadRequest("invalid_json", "The body nests too deeply.") from None
     if not isinstance(data, dict):
         raise BadRequest("invalid_json", "The body must be a JSON object.")
     return data
@@ -40,3 +43,17 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
 
 def unauthenticated() -> JsonResponse:
     return error("not_signed_in", "Sign in first.", status=401)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF refusals: JSON for the API, Django's page for everything else."""
+    if request.path.startswith("/api/"):
+        return error(
+            "csrf_failed",
+            "Missing or wrong CSRF token: GET /api/v1/session first and send its "
+            "csrftoken cookie's value in the X-CSRFToken header.",
+            status=403,
+        )
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason)

@@ -38,6 +38,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _track_catalogue_in_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush every table after each test, the migration-loaded
+    track catalogue too; load it again for them."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("carryover.progress.migrations.0002_track_catalogue").load(apps, None)
+
+
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
@@ -60,7 +75,9 @@ def section(school: School) -> Section:
 
 @pytest.fixture
 def teacher(section: Section) -> User:
-    user = TeacherFactory(account=section.account, school=section.school, email="tess@maple.example")
+    user = TeacherFactory(
+        account=section.account, school=section.school, email="tess@maple.example"
+    )
     enroll(section, user)
     return user
 

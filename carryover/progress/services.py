@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from carryover.accounts.models import Role, SeatState, User
@@ -27,23 +27,26 @@ from carryover.progress.models import (
 Pair = tuple[int, int]  # (student_id, track_id)
 
 
-def recompute_progress(*, pairs: Iterable[Pair]) -> int:
-    """Rebuild the `TrackProgress` rows of these (student, track) pairs from history.
+@dataclass(frozen=True)
+class TrackSummary:
+    """What a set of history rows says about one track."""
+
+    track_id: int
+    level: str
+    started_at: dt.datetime
+    last_activity_at: dt.datetime
+    completed_at: dt.datetime | None
+
+
+def summarize_history(records: QuerySet[PracticeRecord], *, by_student: bool = True) -> dict:
+    """Aggregate history rows per (student, track), or per track with `by_student=False`.
 
     The level is the further of the highest placement and the level after the highest
-    pass; the start is the earliest record; completion is the first pass of Z. So a
-    merge is "re-point rows, recompute" and the further level wins by construction.
-    Runs a fixed number of queries whatever the number of rows (3 at most).
-    Idempotent. Call inside the caller's transaction, with the students locked.
+    pass; the start is the earliest record; completion is the first pass of Z. One query.
     """
-    pairs = set(pairs)
-    if not pairs:
-        return 0
-    student_ids = {s for s, _ in pairs}
-    track_ids = {t for _, t in pairs}
+    group = ["student_id", "track_id"] if by_student else ["track_id"]
     rows = (
-        PracticeRecord.objects.filter(student_id__in=student_ids, track_id__in=track_ids)
-        .values("student_id", "track_id")
+        records.values(*group)
         .annotate(
             started=Min("recorded_at"),
             last=Max("recorded_at"),
@@ -53,44 +56,66 @@ def recompute_progress(*, pairs: Iterable[Pair]) -> int:
         )
         .order_by()
     )
-    now = timezone.now()
-    summaries: list[TrackProgress] = []
-    seen: set[Pair] = set()
+    result: dict = {}
     for row in rows:
-        pair = (row["student_id"], row["track_id"])
-        if pair not in pairs:
-            continue
-        seen.add(pair)
         level = row["placed"] or FIRST_LEVEL
         if row["passed"]:
-            after = next_level(row["passed"]) or LAST_LEVEL
-            level = max(level, after)
-        completed = row["completed"]
-        summaries.append(
-            TrackProgress(
-                student_id=pair[0],
-                track_id=pair[1],
-                level=level,
-                started_at=row["started"],
-                last_activity_at=row["last"],
-                completed_at=completed if level == LAST_LEVEL else None,
-                updated_at=now,
-            )
+            level = max(level, next_level(row["passed"]) or LAST_LEVEL)
+        summary = TrackSummary(
+            track_id=row["track_id"],
+            level=level,
+            started_at=row["started"],
+            last_activity_at=row["last"],
+            completed_at=row["completed"] if level == LAST_LEVEL else None,
         )
-    if summaries:
+        key = (row["student_id"], row["track_id"]) if by_student else row["track_id"]
+        result[key] = summary
+    return result
+
+
+def recompute_progress(*, pairs: Iterable[Pair]) -> int:
+    """Rebuild the `TrackProgress` rows of these (student, track) pairs from history.
+
+    So a merge is "re-point rows, recompute", and the further level wins by
+    construction. A fixed number of queries whatever the number of rows (3 at most).
+    Idempotent. Call inside the caller's transaction, with the students locked.
+    """
+    pairs = set(pairs)
+    if not pairs:
+        return 0
+    summaries = summarize_history(
+        PracticeRecord.objects.filter(
+            student_id__in={s for s, _ in pairs}, track_id__in={t for _, t in pairs}
+        )
+    )
+    now = timezone.now()
+    rows = [
+        TrackProgress(
+            student_id=pair[0],
+            track_id=pair[1],
+            level=summary.level,
+            started_at=summary.started_at,
+            last_activity_at=summary.last_activity_at,
+            completed_at=summary.completed_at,
+            updated_at=now,
+        )
+        for pair, summary in summaries.items()
+        if pair in pairs
+    ]
+    if rows:
         TrackProgress.objects.bulk_create(
-            summaries,
+            rows,
             update_conflicts=True,
             unique_fields=["student", "track"],
             update_fields=["level", "started_at", "last_activity_at", "completed_at", "updated_at"],
         )
-    gone = pairs - seen
+    gone = pairs - summaries.keys()
     if gone:
         condition = Q()
         for student_id, track_id in gone:
             condition |= Q(student_id=student_id, track_id=track_id)
         TrackProgress.objects.filter(condition).delete()
-    return len(summaries)
+    return len(rows)
 
 
 @dataclass(frozen=True)
@@ -154,7 +179,9 @@ def record_practice(*, student: User, data: PracticeInput) -> PracticeResult:
     if locked.seat_state not in (SeatState.ACTIVE, SeatState.TEMPORARY):
         raise PracticeError("not_a_student", "This account can no longer record practice.")
 
-    existing = PracticeRecord.objects.filter(origin_student=locked, client_id=data.client_id).first()
+    existing = PracticeRecord.objects.filter(
+        origin_student=locked, client_id=data.client_id
+    ).first()
     if existing is not None:
         return _replayed(existing, data, track)
 
@@ -163,7 +190,8 @@ def record_practice(*, student: User, data: PracticeInput) -> PracticeResult:
     if data.level > current:
         raise PracticeError(
             "level_not_reached",
-            f"The student is on level {current} of {track.name}; level {data.level} is not open yet.",
+            f"The student is on level {current} of {track.name}; "
+            f"level {data.level} is not open yet.",
         )
 
     try:
@@ -211,9 +239,13 @@ def _replayed(existing: PracticeRecord, data: PracticeInput, track: Track) -> Pr
 def _grant_awards(*, student: User, track: Track, record: PracticeRecord) -> None:
     awards = []
     if record.kind == RecordKind.LEVEL_PASS:
-        first_pass = not PracticeRecord.objects.filter(
-            student=student, track=track, kind=RecordKind.LEVEL_PASS, level=record.level
-        ).exclude(pk=record.pk).exists()
+        first_pass = (
+            not PracticeRecord.objects.filter(
+                student=student, track=track, kind=RecordKind.LEVEL_PASS, level=record.level
+            )
+            .exclude(pk=record.pk)
+            .exists()
+        )
         if first_pass:
             awards.append(Award.Kind.LEVEL_STAR)
             if record.level == LAST_LEVEL:

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('event_type', models.CharField(choices=[('account_created', 'Account created'), ('user_signed_in', 'Signed in'), ('user_sign_in_failed', 'Sign-in failed'), ('user_signed_out', 'Signed out'), ('student_created', 'Legacy student created'), ('students_imported', 'Legacy students imported'), ('passcode_reset', 'Passcode reset'), ('students_seeded', 'Synthetic students seeded')], max_length=40)),
+                ('event_type', models.CharField(max_length=40)),
                 ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
                 ('data', models.JSONField(blank=True, default=dict)),
                 ('account', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.account')),

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from carryover.merging import views
+
+app_name = "merging"
+
+urlpatterns = [
+    path("me/get-records/", views.get_records, name="get_records"),
+    path("me/get-records/confirm/", views.get_records_confirm, name="get_records_confirm"),
+    path("classes/<int:section_id>/link/", views.link, name="link"),
+    path("merges/", views.merges, name="merges"),
+    path("merges/<int:merge_id>/undo/", views.undo, name="undo"),
+    path("students/<int:student_id>/unlock/", views.unlock, name="unlock"),
+]

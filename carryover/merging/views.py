@@ -1,0 +1,228 @@
+"""Pages: Get my old records (students), Link old accounts, merges and undo (staff)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from carryover.accounts.models import Role, User
+from carryover.accounts.selectors import get_section_for_user, is_account_staff
+from carryover.accounts.signin import client_ip
+from carryover.merging import forms
+from carryover.merging.engine import MergePreview, preview_merge
+from carryover.merging.errors import MergeError, MergeRefused, NoMatchingAccount, TooManyAttempts
+from carryover.merging.getrecords import (
+    OldDetails,
+    get_records_preview,
+    merge_verified,
+    unlock_old_account,
+)
+from carryover.merging.impersonation import acting_teacher
+from carryover.merging.selectors import (
+    get_merge_for_user,
+    get_student_in_reach,
+    list_mergeable_legacy,
+    list_merges_for_user,
+    list_rostered_in_section,
+)
+from carryover.merging.services import link_legacy_student, undo_merge_for
+
+SESSION_KEY = "get_records_verified"
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+# --- the session's proof that this student typed the right passcode --------------
+
+
+def remember_verified(request: HttpRequest, *, legacy: User, details: OldDetails) -> None:
+    request.session[SESSION_KEY] = {
+        "legacy_id": legacy.pk,
+        "student_id": request.user.pk,
+        "username": details.username.strip().lower(),
+        "account_number": details.account_number.strip(),
+        "at": time.time(),
+    }
+
+
+def recall_verified(request: HttpRequest, details: OldDetails | None = None) -> int | None:
+    """The old account this session proved within the confirm window, if any (and, when
+    `details` are given, only if they name the same account)."""
+    proof = request.session.get(SESSION_KEY)
+    if not isinstance(proof, dict) or proof.get("student_id") != request.user.pk:
+        return None
+    if time.time() - float(proof.get("at", 0)) > settings.GET_RECORDS_CONFIRM_SECONDS:
+        return None
+    if details is not None and (
+        proof.get("username") != details.username.strip().lower()
+        or proof.get("account_number") != details.account_number.strip()
+    ):
+        return None
+    return int(proof["legacy_id"])
+
+
+def _rostered_student(request: HttpRequest) -> User:
+    user = _user(request)
+    if user.role != Role.STUDENT or user.is_legacy:
+        raise Http404("Get Records is for students who sign in with Clever or ClassLink.")
+    return user
+
+
+# --- students: Get my old records ---------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def get_records(request: HttpRequest) -> HttpResponse:
+    student = _rostered_student(request)
+    form = forms.OldDetailsForm(request.POST or None)
+    context: dict[str, Any] = {"student": student, "form": form}
+    if request.method == "POST" and form.is_valid():
+        details = OldDetails(**form.cleaned_data)
+        teacher = acting_teacher(request)
+        try:
+            preview = get_records_preview(
+                student=student,
+                details=details,
+                actor=teacher or student,
+                on_behalf_of=student if teacher else None,
+                ip_address=client_ip(request),
+            )
+        except TooManyAttempts as exc:
+            context["wait_minutes"] = max(1, round(exc.retry_after / 60))
+            return render(request, "merging/get_records_wait.html", context, status=429)
+        except NoMatchingAccount as exc:
+            context["error"] = exc.message
+            return render(request, "merging/get_records.html", context, status=400)
+        remember_verified(request, legacy=preview.legacy, details=details)
+        return render(request, "merging/get_records_preview.html", _preview_context(preview))
+    return render(request, "merging/get_records.html", context)
+
+
+@login_required
+@require_POST
+def get_records_confirm(request: HttpRequest) -> HttpResponse:
+    student = _rostered_student(request)
+    legacy_id = recall_verified(request)
+    if legacy_id is None:
+        messages.warning(request, "Please type your old details again.")
+        return redirect("merging:get_records")
+    teacher = acting_teacher(request)
+    try:
+        outcome = merge_verified(
+            legacy_id=legacy_id,
+            student=student,
+            actor=teacher or student,
+            on_behalf_of=student if teacher else None,
+        )
+    except MergeError:
+        request.session.pop(SESSION_KEY, None)
+        messages.error(request, "Those old records can't be moved any more. Ask your teacher.")
+        return redirect("merging:get_records")
+    request.session.pop(SESSION_KEY, None)
+    moved = outcome.merge.moved_total
+    messages.success(
+        request, f"Your old records are here! We brought over {moved} record{'s' * (moved != 1)}."
+    )
+    return redirect("web:student_home")
+
+
+def _preview_context(preview: MergePreview) -> dict[str, Any]:
+    counts = preview.counts
+    return {
+        "preview": preview,
+        "student": preview.target,
+        "sessions": counts.get("practice", 0),
+        "tests": counts.get("test", 0),
+        "passes": counts.get("level_pass", 0),
+        "awards": counts.get("award", 0),
+    }
+
+
+# --- teachers: link old accounts directly -------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def link(request: HttpRequest, section_id: int) -> HttpResponse:
+    actor = _user(request)
+    section = get_section_for_user(actor, section_id)
+    rostered = list_rostered_in_section(section=section)
+    legacy = list_mergeable_legacy(actor=actor, section=section)
+    form = forms.LinkForm(request.POST or None, rostered=rostered, legacy=legacy)
+    context: dict[str, Any] = {"section": section, "form": form, "rostered": rostered}
+    if request.method == "POST" and form.is_valid():
+        target, old = form.cleaned_data["target"], form.cleaned_data["legacy"]
+        if request.POST.get("action") == "confirm":
+            try:
+                outcome = link_legacy_student(legacy=old, target=target, actor=actor)
+            except MergeRefused as exc:
+                messages.error(request, exc.message)
+                return redirect("merging:link", section_id=section.pk)
+            messages.success(
+                request,
+                f"Linked {old.username} to {target.display_name}: "
+                f"{outcome.merge.moved_total} records moved. You can undo this from Merges.",
+            )
+            return redirect("web:class_detail", section_id=section.pk)
+        context.update(_preview_context(preview_merge(legacy=old, target=target)))
+        context["form"] = form
+        return render(request, "merging/link_preview.html", context)
+    return render(request, "merging/link.html", context)
+
+
+# --- merges and undo ------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def merges(request: HttpRequest) -> HttpResponse:
+    actor = _user(request)
+    if not (is_account_staff(actor) or actor.is_support):
+        raise Http404("No such page.")
+    return render(
+        request, "merging/merges.html", {"merges": list_merges_for_user(actor=actor)[:200]}
+    )
+
+
+@login_required
+@require_POST
+def undo(request: HttpRequest, merge_id: int) -> HttpResponse:
+    actor = _user(request)
+    merge = get_merge_for_user(actor=actor, merge_id=merge_id)
+    try:
+        undo_merge_for(merge=merge, actor=actor)
+    except MergeRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Undone: {merge.legacy.username} has its own records back, "
+            f"and {merge.target.display_name} keeps what they practised since.",
+        )
+    return redirect("merging:merges")
+
+
+@login_required
+@require_POST
+def unlock(request: HttpRequest, student_id: int) -> HttpResponse:
+    actor = _user(request)
+    student = get_student_in_reach(actor=actor, student_id=student_id)
+    if not student.is_legacy:
+        raise Http404("No such old account.")
+    if unlock_old_account(legacy=student, actor=actor):
+        messages.success(request, f"{student.username} can be used with Get Records again.")
+    else:
+        messages.info(request, f"{student.username} was not locked.")
+    return redirect(reverse("web:student_detail", args=[student.pk]))
