@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from tests.e2e.conftest import browser, page, shot  # noqa: F401 - for the browser test
+from tests.sandbox.support import configure_sandbox
+from tests.sandbox.transport import DjangoTestClientAdapter, requests_to_django
+
+
+@pytest.fixture(autouse=True)
+def sandbox(settings: SettingsWrapper) -> Iterator[DjangoTestClientAdapter]:
+    configure_sandbox(settings)
+    with requests_to_django() as adapter:
+        yield adapter
