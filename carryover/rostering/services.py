@@ -1,0 +1,396 @@
+"""Roster sync use cases: start, run (read -> diff -> guard -> apply), confirm, connect.
+
+Reading a source (files, HTTP) happens outside any transaction; the diff, the guard
+and every write of one sync happen in ONE transaction with the account row locked,
+so a sync is applied whole or not at all and two syncs of one account never interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from carryover.accounts.models import Account, Role, RosterSource, SeatState, User
+from carryover.audit.models import EventType
+from carryover.audit.services import record_event
+from carryover.rostering.engine.apply import apply_plan
+from carryover.rostering.engine.diff import Plan, plan_sync
+from carryover.rostering.engine.state import load_state
+from carryover.rostering.errors import RosterError, SnapshotError, SyncRefused
+from carryover.rostering.guard import GUARDED_KINDS, Limits, check_guard
+from carryover.rostering.models import (
+    LIVE_STATUSES,
+    ConnectionProvider,
+    RosterConnection,
+    RosterSync,
+    SyncSource,
+    SyncStatus,
+)
+from carryover.rostering.progress import Listener, Progress
+from carryover.rostering.snapshot import STUDENT, Snapshot
+from carryover.sso.errors import ProviderConnectionError
+from carryover.sso.services import connect_provider as connect_sign_on
+
+logger = logging.getLogger(__name__)
+
+# How many rejected rows a sync keeps (the count is always exact).
+MAX_KEPT_REJECTED = 1000
+APPLY_STEPS = 5  # diff + schools, people, sections, enrollments
+
+
+def _limits() -> Limits:
+    return Limits(
+        max_archive_share=settings.ROSTER_GUARD_MAX_ARCHIVE_SHARE,
+        max_update_share=settings.ROSTER_GUARD_MAX_UPDATE_SHARE,
+    )
+
+
+# --- starting -------------------------------------------------------------------
+
+
+def _release_abandoned(account: Account) -> None:
+    """A worker killed mid-sync leaves its row live; free the account after a while."""
+    cutoff = timezone.now() - dt.timedelta(minutes=settings.ROSTER_SYNC_STALE_MINUTES)
+    RosterSync.objects.filter(account=account, status__in=LIVE_STATUSES).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    ).update(
+        status=SyncStatus.FAILED,
+        errors=["abandoned: no progress for a long time (worker stopped?)"],
+        finished_at=timezone.now(),
+    )
+
+
+def start_sync(
+    *,
+    account: Account,
+    source: SyncSource,
+    source_ref: str = "",
+    dry_run: bool = False,
+    confirm: bool = False,
+    confirms: RosterSync | None = None,
+    actor: User | None = None,
+) -> RosterSync:
+    """Create a queued sync. Refused (SyncRefused) while another sync of the account is
+    queued or running. `confirm` waives the guard; `confirms` (a held run) waives it only
+    up to that run's counts."""
+    if source in (SyncSource.CLEVER, SyncSource.CLASSLINK):
+        connection = RosterConnection.objects.filter(account=account).first()
+        if connection is None or connection.provider != source:
+            raise SyncRefused(
+                f"account {account.account_number} has no {source.label} connection; "
+                "run `carryover roster connect` first",
+                code="not_connected",
+            )
+    _release_abandoned(account)
+    try:
+        with transaction.atomic():
+            return RosterSync.objects.create(
+                account=account,
+                source=source,
+                source_ref=source_ref,
+                dry_run=dry_run,
+                confirmed=confirm or confirms is not None,
+                confirms=confirms,
+                actor=actor,
+            )
+    except IntegrityError as exc:
+        live = RosterSync.objects.filter(account=account, status__in=LIVE_STATUSES).first()
+        raise SyncRefused(
+            f"sync {live.pk if live else '?'} of account {account.account_number} is still "
+            f"{live.status if live else 'live'}; wait for it to finish",
+            code="sync_running",
+        ) from exc
+
+
+@transaction.atomic
+def confirm_held_sync(*, sync: RosterSync, actor: User | None) -> RosterSync:
+    """Queue a new run of a held sync's source that may archive and update up to what the
+    held run showed (not more: if the roster grew worse since, it is held again)."""
+    held = RosterSync.objects.select_for_update().get(pk=sync.pk)
+    if held.status != SyncStatus.HELD:
+        raise SyncRefused(f"sync {held.pk} is {held.status}, not held", code="not_held")
+    if held.confirmations.exclude(status=SyncStatus.FAILED).exists():
+        raise SyncRefused(f"sync {held.pk} was already confirmed", code="already_confirmed")
+    new = start_sync(
+        account=held.account,
+        source=SyncSource(held.source),
+        source_ref=held.source_ref,
+        confirms=held,
+        actor=actor,
+    )
+    record_event(
+        event_type=EventType.ROSTER_SYNC_CONFIRMED,
+        actor=actor,
+        account=held.account,
+        data={"held_sync": held.pk, "sync": new.pk, "guard": held.guard_reason},
+    )
+    return new
+
+
+def enqueue_sync(sync: RosterSync) -> None:
+    """Hand the sync to the task backend once the row is committed."""
+    from carryover.rostering.tasks import run_roster_sync
+
+    def send() -> None:
+        result = run_roster_sync.enqueue(sync.pk)
+        RosterSync.objects.filter(pk=sync.pk).update(task_id=str(result.id)[:64])
+
+    transaction.on_commit(send)
+
+
+# --- running --------------------------------------------------------------------
+
+
+def _claim(sync_id: int) -> bool:
+    now = timezone.now()
+    claimed = RosterSync.objects.filter(pk=sync_id, status=SyncStatus.QUEUED).update(
+        status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now
+    )
+    return claimed == 1
+
+
+def read_source(sync: RosterSync, progress: Progress) -> Snapshot:
+    """Read the sync's source into a snapshot (file or network I/O; no transaction)."""
+    if sync.source == SyncSource.ONEROSTER_CSV:
+        from carryover.rostering.sources.oneroster_csv import READ_STEPS, read_oneroster_csv
+
+        progress.expect(READ_STEPS)
+        return read_oneroster_csv(sync.source_ref, progress=progress.advance)
+    connection = RosterConnection.objects.get(account_id=sync.account_id)
+    if sync.source == SyncSource.CLEVER:
+        from carryover.rostering.sources.clever_api import read_clever
+
+        return read_clever(connection, progress=progress)
+    from carryover.rostering.sources.oneroster_rest import read_oneroster_rest
+
+    return read_oneroster_rest(connection, progress=progress)
+
+
+def run_sync(*, sync_id: int, listener: Listener | None = None) -> RosterSync:
+    """Run a queued sync to its end: applied, dry_run, held or failed. Safe to call twice
+    or from two workers: only the caller that claims the queued row runs it."""
+    if not _claim(sync_id):
+        return RosterSync.objects.get(pk=sync_id)
+    sync = RosterSync.objects.select_related("account", "confirms").get(pk=sync_id)
+    progress = Progress(sync.pk, listener)
+    try:
+        progress.expect(APPLY_STEPS)
+        with _without_cyclic_gc():
+            snapshot = read_source(sync, progress)
+            progress.save_to_db = False  # inside the transaction nobody else could see it
+            return apply_snapshot(sync=sync, snapshot=snapshot, progress=progress)
+    except RosterError as exc:
+        return _fail(sync, exc.problems)
+    except Exception as exc:
+        logger.exception("roster sync %s failed", sync.pk)
+        return _fail(sync, [f"internal error: {type(exc).__name__}: {exc}"])
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """A big roster allocates millions of small objects with no reference cycles; the
+    cyclic collector would walk all of them again and again (half the CPU time on a
+    100,000-student district). Reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _fail(sync: RosterSync, problems: list[str]) -> RosterSync:
+    RosterSync.objects.filter(pk=sync.pk).update(
+        status=SyncStatus.FAILED, errors=problems, finished_at=timezone.now()
+    )
+    sync.refresh_from_db()
+    return sync
+
+
+def _go_live(*, account: Account, sync: RosterSync, now: dt.datetime) -> int:
+    """The first applied sync: SSO is live, every active legacy student becomes a
+    temporary seat until `temporary_seats_until`. Returns how many seats changed."""
+    account.sso_live_since = now
+    account.roster_source = RosterSource(sync.source)
+    account.temporary_seats_until = timezone.localdate(now) + dt.timedelta(
+        days=settings.ROSTER_TEMPORARY_SEAT_DAYS
+    )
+    account.save(update_fields=["sso_live_since", "roster_source", "temporary_seats_until"])
+    seats = User.objects.filter(
+        account=account, is_legacy=True, role=Role.STUDENT, seat_state=SeatState.ACTIVE
+    ).update(seat_state=SeatState.TEMPORARY)
+    record_event(
+        event_type=EventType.SSO_WENT_LIVE,
+        actor=sync.actor,
+        account=account,
+        data={
+            "sync": sync.pk,
+            "source": sync.source,
+            "temporary_seats": seats,
+            "temporary_seats_until": account.temporary_seats_until.isoformat(),
+        },
+    )
+    return seats
+
+
+def _guard_reason(sync: RosterSync, plan: Plan, live: dict[str, int]) -> str:
+    if sync.confirmed and sync.confirms is None:
+        return ""
+    ceiling = sync.confirms.counts if sync.confirms is not None else None
+    return check_guard(plan.counts, live, _limits(), confirmed_up_to=ceiling)
+
+
+@transaction.atomic(durable=True)
+def apply_snapshot(
+    *, sync: RosterSync, snapshot: Snapshot, progress: Progress | None = None
+) -> RosterSync:
+    """Diff the snapshot against the account, check the guard, write (unless a dry run or
+    held), go live if this is the account's first applied sync, record the outcome.
+
+    Locks the account row for the whole sync. Idempotent: the same snapshot twice
+    writes nothing the second time (every count "unchanged"). Raises SnapshotError
+    (nothing written) when the snapshot names people, classes or schools it does not have.
+    """
+    step = progress.advance if progress is not None else (lambda _phase: None)
+    account = Account.objects.select_for_update().get(pk=sync.account_id)
+    emails = sorted({p.email.lower() for p in snapshot.people if p.role != STUDENT and p.email})
+    state = load_state(account=account, emails=emails)
+    plan = plan_sync(snapshot, state)
+    if plan.problems:
+        raise SnapshotError(plan.problems)
+    step("diff")
+    live = {kind: state.live_count(kind) for kind in GUARDED_KINDS}
+    reason = _guard_reason(sync, plan, live)
+    now = timezone.now()
+    went_live = False
+    if sync.dry_run:
+        status = SyncStatus.DRY_RUN
+    elif reason:
+        status = SyncStatus.HELD
+    else:
+        apply_plan(plan, account=account, now=now, step=step)
+        status = SyncStatus.APPLIED
+        if account.sso_live_since is None:
+            _go_live(account=account, sync=sync, now=now)
+            went_live = True
+    rejected = [r.as_dict() for r in (*snapshot.rejected, *plan.rejected)]
+    sync.status = status
+    sync.counts = plan.counts
+    sync.guard_reason = reason
+    sync.rejected = rejected[:MAX_KEPT_REJECTED]
+    sync.rejected_count = len(rejected)
+    sync.went_live = went_live
+    sync.errors = []
+    sync.finished_at = now
+    if progress is not None:
+        progress.finish()
+        sync.progress_done = sync.progress_total = progress.total
+    sync.save()
+    if status in (SyncStatus.APPLIED, SyncStatus.HELD):
+        record_event(
+            event_type=(
+                EventType.ROSTER_SYNC_APPLIED
+                if status == SyncStatus.APPLIED
+                else EventType.ROSTER_SYNC_HELD
+            ),
+            actor=sync.actor,
+            account=account,
+            data={
+                "sync": sync.pk,
+                "source": sync.source,
+                "counts": plan.counts,
+                "rejected": len(rejected),
+                "guard": reason,
+            },
+        )
+    return sync
+
+
+# --- connecting -----------------------------------------------------------------
+
+
+@transaction.atomic
+def connect_provider(
+    *,
+    account: Account,
+    provider: ConnectionProvider,
+    base_url: str = "",
+    district_id: str = "",
+    client_key: str = "",
+    secret: str,
+    actor: User | None = None,
+    sign_on_tenant: str = "",
+) -> RosterConnection:
+    """Store (or replace) where the account's roster comes from. Clever needs the district
+    token (`secret`); ClassLink needs the OneRoster base URL, key and secret. With
+    `sign_on_tenant` (the Clever district id or ClassLink TenantId) the district's people
+    can also sign in to this account, in the same transaction."""
+    if not secret:
+        raise SyncRefused("a token or secret is required", code="secret_required")
+    if provider == ConnectionProvider.CLASSLINK and not (base_url and client_key):
+        raise SyncRefused(
+            "ClassLink needs the OneRoster base URL, the key and the secret",
+            code="incomplete_connection",
+        )
+    values: dict[str, Any] = {
+        "provider": provider,
+        "base_url": base_url.rstrip("/"),
+        "district_id": district_id,
+        "client_key": client_key,
+        "secret": secret,
+        "updated_at": timezone.now(),
+    }
+    connection, created = RosterConnection.objects.update_or_create(
+        account=account, defaults=values
+    )
+    if sign_on_tenant:
+        try:
+            connect_sign_on(
+                account=account, provider=str(provider), tenant=sign_on_tenant, actor=actor
+            )
+        except ProviderConnectionError as exc:
+            raise SyncRefused(str(exc), code="tenant_taken") from exc
+    record_event(
+        event_type=EventType.ROSTER_CONNECTED,
+        actor=actor,
+        account=account,
+        data={
+            "provider": str(provider),
+            "base_url": connection.base_url,
+            "district_id": district_id,
+            "replaced": not created,
+        },
+    )
+    return connection
+
+
+@transaction.atomic
+def set_temporary_seats_until(*, account: Account, until: dt.date, actor: User | None) -> Account:
+    """Move the day the old hand-made accounts stop being temporary seats (after go-live)."""
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    if locked.sso_live_since is None:
+        raise SyncRefused("single sign-on is not live yet for this account", code="not_live")
+    if until < timezone.localdate(locked.sso_live_since):
+        raise SyncRefused("the date must be after single sign-on went live", code="too_early")
+    before = locked.temporary_seats_until
+    if before == until:
+        return locked
+    locked.temporary_seats_until = until
+    locked.save(update_fields=["temporary_seats_until"])
+    record_event(
+        event_type=EventType.TEMPORARY_SEATS_MOVED,
+        actor=actor,
+        account=locked,
+        data={"before": before.isoformat() if before else None, "after": until.isoformat()},
+    )
+    return locked
