@@ -88,6 +88,7 @@ ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "carryover.jsonapi.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -98,9 +99,16 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "hijack",
+    "django_tasks",
+    "django_tasks_db",
     "carryover.accounts",
     "carryover.progress",
     "carryover.audit",
+    "carryover.merging",
+    "carryover.rostering",
+    "carryover.sso",
+    "carryover.sandbox",
+    "carryover.console",
     "carryover.web",
 ]
 
@@ -140,7 +148,7 @@ _default_sqlite = f"sqlite:///{VAR_DIR / 'carryover.sqlite3'}"
 DATABASE_URL = env_str("DATABASE_URL") or _default_sqlite
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    if DATABASE_URL == _default_sqlite:
+    if not env_str("DATABASE_URL"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)
     # Writers take the lock when the transaction starts, so two writers serialise
     # instead of one failing with "database is locked" on upgrade.
@@ -246,3 +254,110 @@ LOGGING = {
 # --- product rules ----------------------------------------------------------------
 # How far in the future a practice client's clock may run before we refuse a record.
 PRACTICE_CLOCK_SKEW_SECONDS = env_int("PRACTICE_CLOCK_SKEW_SECONDS", 300)
+# Get Records failures allowed per client address per 15 minutes. A classroom shares one
+# address behind the school's NAT, so this is far above the per-student limit (5).
+GET_RECORDS_IP_FAILURES_PER_15_MIN = env_int("GET_RECORDS_IP_FAILURES_PER_15_MIN", 100)
+# How long a Get Records preview stays confirmable without typing the details again.
+GET_RECORDS_CONFIRM_SECONDS = env_int("GET_RECORDS_CONFIRM_SECONDS", 600)
+
+# --- roster sync ------------------------------------------------------------------
+# Background jobs (roster syncs) go through django-tasks. The database backend needs
+# no broker: `carryover db_worker` runs them. TASKS_BACKEND swaps the backend class.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND") or "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# The guard: a sync that would archive more than this share of an account's people,
+# sections or enrollments, or update more than the second share, waits for a person.
+ROSTER_GUARD_MAX_ARCHIVE_SHARE = float(env_str("ROSTER_GUARD_MAX_ARCHIVE_SHARE") or 0.10)
+ROSTER_GUARD_MAX_UPDATE_SHARE = float(env_str("ROSTER_GUARD_MAX_UPDATE_SHARE") or 0.75)
+# After SSO go-live the old hand-made accounts stay this many days as temporary seats.
+ROSTER_TEMPORARY_SEAT_DAYS = env_int("ROSTER_TEMPORARY_SEAT_DAYS", 60)
+# Seconds for one HTTP request to Clever or a OneRoster server (connect, read).
+ROSTER_HTTP_TIMEOUT = float(env_str("ROSTER_HTTP_TIMEOUT") or 30)
+# A running sync whose progress has not moved for this long is taken as crashed.
+ROSTER_SYNC_STALE_MINUTES = env_int("ROSTER_SYNC_STALE_MINUTES", 60)
+
+
+# --- sign-on (Clever, ClassLink) and the provider sandboxes --------------------------
+# Owned by carryover/sso and carryover/sandbox. The sandboxes are local stand-ins of
+# Clever and ClassLink (their OAuth servers and data APIs) for the demo and the tests.
+# They sign anyone in, so production refuses to start with them on.
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", default=not PRODUCTION)
+if PRODUCTION and SANDBOX_ENABLED:
+    raise ImproperlyConfigured(
+        "SANDBOX_ENABLED must be off in production: the provider sandboxes sign anyone in."
+    )
+# The public origin of this service (https://carryover.example.org). Redirect URIs are
+# built from it when set, otherwise from the request; either way they are compared exactly.
+SITE_URL = (env_str("SITE_URL") or "").rstrip("/")
+# Where the sandboxes answer when they stand in for the providers (development defaults).
+SANDBOX_BASE_URL = (env_str("SANDBOX_BASE_URL") or "http://127.0.0.1:8000/sandbox").rstrip("/")
+SANDBOX_CLEVER_DATA = env_str("SANDBOX_CLEVER_DATA") or str(
+    PACKAGE_DIR / "sandbox" / "data" / "clever_demo.json"
+)
+SANDBOX_CLASSLINK_DATA = env_str("SANDBOX_CLASSLINK_DATA") or str(
+    PACKAGE_DIR / "sandbox" / "data" / "classlink_demo"
+)
+SANDBOX_CLEVER_CLIENT_ID = env_str("SANDBOX_CLEVER_CLIENT_ID") or "sandbox-clever-client"
+SANDBOX_CLEVER_CLIENT_SECRET = env_str("SANDBOX_CLEVER_CLIENT_SECRET") or "sandbox-clever-secret"
+SANDBOX_CLEVER_DISTRICT_TOKEN = (
+    env_str("SANDBOX_CLEVER_DISTRICT_TOKEN") or "sandbox-clever-district-token"
+)
+SANDBOX_CLASSLINK_CLIENT_ID = env_str("SANDBOX_CLASSLINK_CLIENT_ID") or "sandbox-classlink-client"
+SANDBOX_CLASSLINK_CLIENT_SECRET = (
+    env_str("SANDBOX_CLASSLINK_CLIENT_SECRET") or "sandbox-classlink-secret"
+)
+SANDBOX_CLASSLINK_TENANT_ID = env_str("SANDBOX_CLASSLINK_TENANT_ID") or "4242"
+SANDBOX_ONEROSTER_KEY = env_str("SANDBOX_ONEROSTER_KEY") or "sandbox-oneroster-key"
+SANDBOX_ONEROSTER_SECRET = env_str("SANDBOX_ONEROSTER_SECRET") or "sandbox-oneroster-secret"
+# PEM of the RSA key the sandboxes sign id_tokens with; generated into VAR_DIR when empty.
+SANDBOX_SIGNING_KEY = env_str("SANDBOX_SIGNING_KEY") or ""
+# Redirect URIs the sandbox clients accept; empty: this server's own /sso/*/callback.
+SANDBOX_REDIRECT_URIS = env_list("SANDBOX_REDIRECT_URIS", [])
+
+# The providers. Every URL is a setting, so the sandboxes and the real services are the
+# same code path; with the sandbox on, the defaults point at it.
+CLEVER_CLIENT_ID = env_str("CLEVER_CLIENT_ID") or (
+    SANDBOX_CLEVER_CLIENT_ID if SANDBOX_ENABLED else ""
+)
+CLEVER_CLIENT_SECRET = env_str("CLEVER_CLIENT_SECRET") or (
+    SANDBOX_CLEVER_CLIENT_SECRET if SANDBOX_ENABLED else ""
+)
+CLEVER_AUTH_BASE = (
+    env_str("CLEVER_AUTH_BASE")
+    or (f"{SANDBOX_BASE_URL}/clever" if SANDBOX_ENABLED else "https://clever.com")
+).rstrip("/")
+CLEVER_API_BASE = (
+    env_str("CLEVER_API_BASE")
+    or (f"{SANDBOX_BASE_URL}/clever" if SANDBOX_ENABLED else "https://api.clever.com")
+).rstrip("/")
+# The id_token issuer; its discovery document names the JWKS unless CLEVER_JWKS_URL is set.
+CLEVER_ISSUER = (env_str("CLEVER_ISSUER") or CLEVER_AUTH_BASE).rstrip("/")
+CLEVER_JWKS_URL = env_str("CLEVER_JWKS_URL") or ""
+
+CLASSLINK_CLIENT_ID = env_str("CLASSLINK_CLIENT_ID") or (
+    SANDBOX_CLASSLINK_CLIENT_ID if SANDBOX_ENABLED else ""
+)
+CLASSLINK_CLIENT_SECRET = env_str("CLASSLINK_CLIENT_SECRET") or (
+    SANDBOX_CLASSLINK_CLIENT_SECRET if SANDBOX_ENABLED else ""
+)
+CLASSLINK_AUTH_BASE = (
+    env_str("CLASSLINK_AUTH_BASE")
+    or (f"{SANDBOX_BASE_URL}/classlink" if SANDBOX_ENABLED else "https://launchpad.classlink.com")
+).rstrip("/")
+CLASSLINK_API_BASE = (
+    env_str("CLASSLINK_API_BASE")
+    or (f"{SANDBOX_BASE_URL}/classlink" if SANDBOX_ENABLED else "https://nodeapi.classlink.com")
+).rstrip("/")
+CLASSLINK_ISSUER = (env_str("CLASSLINK_ISSUER") or CLASSLINK_AUTH_BASE).rstrip("/")
+CLASSLINK_JWKS_URL = env_str("CLASSLINK_JWKS_URL") or ""
+CLASSLINK_SCOPE = env_str("CLASSLINK_SCOPE") or "openid profile oneroster"
+
+# Seconds for one sign-on HTTP request (token, profile, JWKS) to a provider.
+SSO_HTTP_TIMEOUT = float(env_str("SSO_HTTP_TIMEOUT") or 10)
+# How long a started sign-in may take before its state expires (seconds).
+SSO_STATE_MAX_AGE = env_int("SSO_STATE_MAX_AGE", 600)
+AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "carryover.sso.backends.SignOnBackend"]

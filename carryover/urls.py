@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -5,5 +6,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("hijack/", include("hijack.urls")),
     path("api/v1/", include("carryover.api_urls")),
+    path("sso/", include("carryover.sso.urls")),
+    path("", include("carryover.merging.urls")),
+    path("school/roster/", include("carryover.rostering.urls")),
+    path("", include("carryover.console.urls")),
     path("", include("carryover.web.urls")),
 ]
+
+# The provider sandboxes sign anyone in: when they are off they are not routed at all.
+if settings.SANDBOX_ENABLED:
+    urlpatterns.insert(0, path("sandbox/", include("carryover.sandbox.urls")))

@@ -55,9 +55,7 @@ class TrackProgress(models.Model):
     started_at = models.DateTimeField()
     last_activity_at = models.DateTimeField()
     level_reached_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When level Z was passed."
-    )
+    completed_at = models.DateTimeField(null=True, blank=True, help_text="When level Z was passed.")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -115,7 +113,9 @@ class PracticeRecord(models.Model):
     attempted = models.PositiveIntegerField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     recorded_at = models.DateTimeField(help_text="When it happened, by the practice client")
-    client_id = models.CharField(
+    # NULL for rows not sent by the practice client (placements, seeded history): the
+    # partial unique index on (origin_student, client_id) skips them.
+    client_id = models.CharField(  # noqa: DJ001
         max_length=64, null=True, blank=True, help_text="The practice client's idempotency key"
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -186,3 +186,6 @@ class Award(models.Model):
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(kind__in=AwardKind.values), name="award_kind_valid"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.track_id} {self.level}"
