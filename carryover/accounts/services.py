@@ -197,9 +197,7 @@ def create_legacy_students(
             continue
         key = username.lower()
         if key in seen:
-            errors.append(
-                ImportRowError(line, f"username {username!r} repeats line {seen[key]}")
-            )
+            errors.append(ImportRowError(line, f"username {username!r} repeats line {seen[key]}"))
             continue
         seen[key] = line
         cleaned.append((row, username))
@@ -244,9 +242,7 @@ def create_legacy_students(
             if email not in teachers:
                 other = User.objects.filter(email__iexact=email).exclude(account=account)
                 if other.exists():
-                    errors.append(
-                        ImportRowError(row.line, f"{email} belongs to another account")
-                    )
+                    errors.append(ImportRowError(row.line, f"{email} belongs to another account"))
                 elif not create_missing:
                     errors.append(ImportRowError(row.line, f"no teacher {email} in this account"))
         name = row.section_name.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from carryover.progress.models import LEVELS, RecordKind, TrackProgress
 from carryover.progress.selectors import count_history, list_progress
 from carryover.progress.services import PracticeInput, record_practice
 
+SLUG_RE = re.compile(r"[-a-z0-9_]{1,50}")
 API_KINDS = (RecordKind.PRACTICE, RecordKind.TEST, RecordKind.LEVEL_PASS)
 EARLIEST_RECORD = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 MAX_DURATION_SECONDS = 6 * 3600
@@ -38,10 +40,15 @@ def _optional_int(body: dict[str, Any], name: str, low: int, high: int) -> int |
 def parse_practice(body: dict[str, Any]) -> PracticeInput:
     """Turn the client's JSON into a typed input, or BadRequest naming the field."""
     client_id = body.get("client_id")
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
+    # Printable only: PostgreSQL refuses NUL in text, and the id is shown in support tools.
+    if (
+        not isinstance(client_id, str)
+        or not 1 <= len(client_id) <= 64
+        or not client_id.isprintable()
+    ):
         raise BadRequest("invalid_client_id", "client_id must be a string of 1 to 64 characters.")
     track = body.get("track")
-    if not isinstance(track, str) or not track:
+    if not isinstance(track, str) or not SLUG_RE.fullmatch(track):
         raise BadRequest("invalid_track", "track must be a track slug.")
     level = body.get("level")
     if not isinstance(level, str) or level not in LEVELS:
@@ -50,7 +57,10 @@ def parse_practice(body: dict[str, Any]) -> PracticeInput:
     if kind not in API_KINDS:
         raise BadRequest("invalid_kind", "kind must be one of practice, test, level_pass.")
     raw_time = body.get("recorded_at")
-    recorded_at = parse_datetime(raw_time) if isinstance(raw_time, str) else None
+    try:
+        recorded_at = parse_datetime(raw_time) if isinstance(raw_time, str) else None
+    except ValueError:  # well-formed but impossible: month 13, 30 February, 25:00
+        recorded_at = None
     if recorded_at is None:
         raise BadRequest("invalid_recorded_at", "recorded_at must be an ISO 8601 date and time.")
     if timezone.is_naive(recorded_at):
@@ -67,9 +77,7 @@ def parse_practice(body: dict[str, Any]) -> PracticeInput:
     if correct is not None and attempted is not None and correct > attempted:
         raise BadRequest("invalid_correct", "correct cannot be more than attempted.")
     if kind in (RecordKind.TEST, RecordKind.LEVEL_PASS) and (score is None or duration is None):
-        raise BadRequest(
-            "missing_score", "A test or level pass needs score and duration_seconds."
-        )
+        raise BadRequest("missing_score", "A test or level pass needs score and duration_seconds.")
     return PracticeInput(
         client_id=client_id,
         track_slug=track,

@@ -1,0 +1,40 @@
+# The two commands a newcomer needs (see README.md):
+#   make demo   set everything up, then run the demo server on http://127.0.0.1:8000
+#   make test   set everything up, then run lint, types and the tests on SQLite and PostgreSQL
+#
+# Both create or refresh .venv from requirements.lock (pinned, hashed) by themselves;
+# the venv is rebuilt only when requirements.lock or pyproject.toml changed.
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: help venv demo test lint fmt clean
+
+help:
+	@echo "make demo   set up .venv and run the demo (http://127.0.0.1:8000)"
+	@echo "make test   set up .venv and run ruff, mypy and the tests on SQLite and PostgreSQL"
+	@echo "make lint   ruff check, ruff format --check, mypy"
+	@echo "make fmt    ruff format and ruff check --fix"
+	@echo "make clean  remove .venv and caches (keeps ./var, the demo database)"
+
+venv:
+	@VENV=$(VENV) PYTHON=$(PYTHON) bash scripts/venv
+
+demo: venv
+	$(BIN)/carryover demo
+
+test: venv
+	@VENV=$(VENV) bash scripts/test
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy carryover
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
