@@ -1,0 +1,162 @@
+"""`carryover demo [--no-server] [--reset] [--port 8000]`: the product on a fresh machine.
+
+Creates ./var/ (settings do: the SQLite file and a generated secret key, unless
+DATABASE_URL says otherwise), migrates, loads the demo world once, prints how to sign in
+as each persona, and runs the development server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+
+from carryover.accounts.models import Account, EnrollmentRole, Section
+from carryover.demo_world import DemoWorldError, get_demo_account, load_demo_world, people
+
+
+def demo_sqlite_file() -> Path | None:
+    """The demo's own SQLite file under ./var/, or None when DATABASE_URL points elsewhere."""
+    database = connections["default"].settings_dict
+    own = Path(settings.VAR_DIR) / "carryover.sqlite3"
+    if database["ENGINE"].endswith("sqlite3") and Path(str(database["NAME"])) == own:
+        return own
+    return None
+
+
+class Command(BaseCommand):
+    help = "Set up the demo (migrate, load the demo world) and run it on 127.0.0.1."
+    requires_system_checks: list[str] = []  # runserver and migrate run their own checks
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-server", action="store_true", help="Set up and print the sign-ins, then stop."
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Start again from an empty demo database (only the demo's own SQLite file).",
+        )
+        parser.add_argument("--port", type=int, default=8000, help="Port (default 8000).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        port = options["port"]
+        if not 0 < port < 65536:
+            raise CommandError(f"--port must be between 1 and 65535, not {port}.")
+        if options["reset"]:
+            self._reset()
+        self.stdout.write(f"Database: {self._where()}")
+        self.stdout.write("Bringing the database schema up to date (migrate) ...")
+        call_command("migrate", interactive=False, verbosity=0)
+        try:
+            account = get_demo_account()
+            if account is None:
+                self.stdout.write("Loading the demo world (hashing the demo passcodes) ...")
+                account = load_demo_world()
+                self.stdout.write(self.style.SUCCESS("Demo world loaded."))
+            else:
+                self.stdout.write("The demo world is already loaded (use --reset to start over).")
+        except DemoWorldError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(self._sign_in_table(account, port))
+        if options["no_server"]:
+            return
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+
+    def _where(self) -> str:
+        own = demo_sqlite_file()
+        if own is not None:
+            return f"{own} (SQLite)"
+        database = connections["default"].settings_dict
+        return f"{database['ENGINE'].rsplit('.', 1)[-1]} {database.get('NAME')}"
+
+    def _reset(self) -> None:
+        own = demo_sqlite_file()
+        if own is None:
+            raise CommandError(
+                "--reset only starts over the demo's own SQLite file under ./var/; this "
+                "database comes from DATABASE_URL. Drop and create that database yourself, "
+                "or unset DATABASE_URL. Nothing was changed."
+            )
+        connections.close_all()
+        for path in (own, own.with_name(own.name + "-wal"), own.with_name(own.name + "-shm")):
+            path.unlink(missing_ok=True)
+        self.stdout.write(f"Removed {own}; starting again.")
+
+    def _sign_in_table(self, account: Account, port: int) -> str:
+        base = f"http://127.0.0.1:{port}"
+        classes = {c.key: c for c in people.CLASSES}
+        teacher_classes: dict[str, list[str]] = {}
+        for section in Section.objects.filter(account=account).prefetch_related(
+            "enrollments__user"
+        ):
+            for enrollment in section.enrollments.all():
+                if enrollment.role == EnrollmentRole.TEACHER and enrollment.user.email:
+                    teacher_classes.setdefault(enrollment.user.email, []).append(section.name)
+        passcodes = {s.username: s for s in people.LEGACY_STUDENTS}
+
+        live = (
+            f", live with Clever since {account.sso_live_since:%Y-%m-%d}"
+            if account.sso_live_since
+            else ""
+        )
+        lines = [
+            "",
+            f"Sign in at {base}/sign-in/",
+            f"Demo account: {account.account_number}  {account.name}"
+            f"  ({account.seats_purchased} seats{live})",
+            "",
+            "Legacy students (account number + username + passcode; "
+            f"{len(people.LEGACY_STUDENTS)} in all, see carryover/demo_world/people.py):",
+        ]
+        rows: list[tuple[str, ...]] = [("account", "username", "passcode", "class", "school")]
+        for username in people.FEATURED_LEGACY:
+            student = passcodes[username]
+            demo_class = classes[student.class_key]
+            rows.append(
+                (
+                    account.account_number,
+                    username,
+                    student.passcode,
+                    demo_class.name,
+                    demo_class.school,
+                )
+            )
+        lines += _table(rows)
+        lines += ["", "Teachers and the school admin (email + password):"]
+        rows = [("email", "password", "role", "classes")]
+        for teacher in people.TEACHERS:
+            rows.append(
+                (
+                    teacher.email,
+                    people.TEACHER_PASSWORD,
+                    "teacher",
+                    ", ".join(teacher_classes.get(teacher.email, [])),
+                )
+            )
+        rows.append((people.SCHOOL_ADMIN.email, people.ADMIN_PASSWORD, "school admin", "(all)"))
+        lines += _table(rows)
+        lines += [
+            "",
+            f"Support staff (superuser; also {base}/admin/):",
+            *_table([("email", "password"), (people.SUPPORT_EMAIL, people.SUPPORT_PASSWORD)]),
+            "",
+            "Rostered students (Maya Ramirez, ...) sign in through Clever; which old username "
+            "belongs to which of them is LEGACY_TO_ROSTERED in carryover/demo_world/people.py.",
+            "",
+        ]
+        return "\n".join(lines)
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  "
+        + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
