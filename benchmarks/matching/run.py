@@ -1,0 +1,206 @@
+"""Run the Plan B matching benchmark: quality, speed and memory, ours against two baselines.
+
+    .venv/bin/python -m benchmarks.matching.run                      # school + district, 3 seeds
+    .venv/bin/python -m benchmarks.matching.run --sizes school --seeds 11 --runs 5
+    .venv/bin/python -m benchmarks.matching.run --splink-python /tmp/splink/bin/python
+
+Every measurement runs in a fresh subprocess, so peak RSS (ru_maxrss) is that run's
+alone; "data" is the RSS after generating the data set and before matching. The
+Splink baseline needs an interpreter with `splink` installed (it is not a project
+dependency): see benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+SIZES = {"school": (1_000, 500), "district": (100_000, 20_000)}
+DEFAULT_SEEDS = (11, 12, 13)
+RAPIDFUZZ_SURE = 95.0
+SPLINK_SURE = 0.99
+TARGET_PRECISION = 0.998
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _sweep(
+    chosen: Sequence[tuple[int | None, float]], truth: Sequence[int | None]
+) -> dict[str, float]:
+    """Best recall at precision >= 99.8% over all thresholds (an oracle threshold,
+    which flatters the baseline), and precision/recall at each of a few thresholds."""
+    in_roster = sum(t is not None for t in truth)
+    ranked = sorted(
+        (
+            (score, student == true)
+            for (student, score), true in zip(chosen, truth, strict=True)
+            if student is not None
+        ),
+        key=lambda x: -x[0],
+    )
+    best = {"threshold": float("nan"), "precision": 1.0, "recall": 0.0}
+    correct = 0
+    for count, (score, ok) in enumerate(ranked, start=1):
+        correct += ok
+        if (
+            count == len(ranked) or ranked[count][0] != score
+        ) and correct / count >= TARGET_PRECISION:
+            recall = correct / in_roster
+            if recall > best["recall"]:
+                best = {"threshold": score, "precision": correct / count, "recall": recall}
+    return best
+
+
+def _at(
+    chosen: Sequence[tuple[int | None, float]], truth: Sequence[int | None], threshold: float
+) -> dict[str, float]:
+    in_roster = sum(t is not None for t in truth)
+    sure = [
+        (s, t)
+        for (s, score), t in zip(chosen, truth, strict=True)
+        if s is not None and score >= threshold
+    ]
+    correct = sum(s == t for s, t in sure)
+    return {
+        "threshold": threshold,
+        "sure": len(sure),
+        "precision": correct / len(sure) if sure else 1.0,
+        "recall": correct / in_roster if in_roster else 1.0,
+    }
+
+
+def one(which: str, size: str, seed: int) -> dict[str, object]:
+    """One measured run in this (fresh) process."""
+    # Imports (numpy, scipy, rapidfuzz) happen once per process, before the clock.
+    from benchmarks.matching.baselines import rapidfuzz_baseline
+    from benchmarks.matching.generate import generate
+    from benchmarks.matching.metrics import quality
+    from carryover.matching.api import match_rows
+
+    n_roster, n_typed = SIZES[size]
+    data = generate(seed=seed, n_roster=n_roster, n_typed=n_typed)
+    rss_data = _rss_mb()
+    wall, cpu = time.perf_counter(), time.process_time()
+    out: dict[str, object] = {"which": which, "size": size, "seed": seed}
+    if which == "ours":
+        # The first call in a fresh process: caches (nicknames, name forms) are cold.
+        results = match_rows(data.typed, data.roster, today=data.today)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        decisions = [
+            (
+                r.decision,
+                r.student.id if r.student else None,
+                r.candidates[0].student.id if r.candidates else None,
+            )
+            for r in results
+        ]
+        out["quality"] = quality(decisions, data.truth, data.kinds).as_dict()
+        chosen = [
+            (r.student.id if r.student else None, r.score if r.decision == "sure" else 0.0)
+            for r in results
+        ]
+        out["at_default"] = _at(chosen, data.truth, 1e-9)
+    elif which == "rapidfuzz":
+        chosen = rapidfuzz_baseline(data)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        out["at_default"] = _at(chosen, data.truth, RAPIDFUZZ_SURE)
+        out["oracle"] = _sweep(chosen, data.truth)
+    else:
+        raise SystemExit(f"unknown run {which}")
+    out.update(
+        wall_s=wall,
+        cpu_s=cpu,
+        rss_data_mb=rss_data,
+        rss_peak_mb=_rss_mb(),
+        load_1m=os.getloadavg()[0],
+    )
+    return out
+
+
+def _subprocess(which: str, size: str, seed: int) -> dict[str, object]:
+    command = [sys.executable, "-m", "benchmarks.matching.run", "one", which, size, str(seed)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def splink(size: str, seed: int, python: str) -> dict[str, object]:
+    from benchmarks.matching.baselines import splink_assign, splink_inputs
+    from benchmarks.matching.generate import generate
+
+    n_roster, n_typed = SIZES[size]
+    data = generate(seed=seed, n_roster=n_roster, n_typed=n_typed)
+    script = Path(__file__).with_name("splink_baseline.py")
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder, "in.json"), Path(folder, "out.json")
+        source.write_text(json.dumps(splink_inputs(data)), encoding="utf-8")
+        started = time.perf_counter()
+        process = subprocess.Popen([python, str(script), str(source), str(target)])  # noqa: S603
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        if status != 0:
+            raise SystemExit(f"the Splink baseline failed (status {status})")
+        output = json.loads(target.read_text(encoding="utf-8"))
+    started = time.perf_counter()
+    chosen = splink_assign(output["pairs"], len(data.typed))
+    wall += time.perf_counter() - started
+    return {
+        "which": "splink",
+        "size": size,
+        "seed": seed,
+        "at_default": _at(chosen, data.truth, SPLINK_SURE),
+        "oracle": _sweep(chosen, data.truth),
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "rss_peak_mb": usage.ru_maxrss / 1024.0,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "one":
+        print(json.dumps(one(args[1], args[2], int(args[3]))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="school,district")
+    parser.add_argument("--seeds", default=",".join(map(str, DEFAULT_SEEDS)))
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of ours per seed")
+    parser.add_argument("--baselines", default="rapidfuzz,splink")
+    parser.add_argument("--splink-python", default=os.environ.get("SPLINK_PYTHON", ""))
+    parser.add_argument("--out", default="")
+    options = parser.parse_args(args)
+    report: list[dict[str, object]] = []
+    for size in options.sizes.split(","):
+        for seed in (int(s) for s in options.seeds.split(",")):
+            runs = [_subprocess("ours", size, seed) for _ in range(options.runs)]
+            first = runs[0]
+            first["wall_s_runs"] = [r["wall_s"] for r in runs]
+            first["wall_s_median"] = statistics.median(r["wall_s"] for r in runs)  # type: ignore[misc]
+            first["cpu_s_median"] = statistics.median(r["cpu_s"] for r in runs)  # type: ignore[misc]
+            first["rss_peak_mb_median"] = statistics.median(r["rss_peak_mb"] for r in runs)  # type: ignore[misc]
+            report.append(first)
+            print(json.dumps(first), flush=True)
+            if "rapidfuzz" in options.baselines:
+                result = _subprocess("rapidfuzz", size, seed)
+                report.append(result)
+                print(json.dumps(result), flush=True)
+            if "splink" in options.baselines and options.splink_python:
+                result = splink(size, seed, options.splink_python)
+                report.append(result)
+                print(json.dumps(result), flush=True)
+    if options.out:
+        Path(options.out).write_text(json.dumps(report, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
