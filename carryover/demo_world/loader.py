@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +31,7 @@ from carryover.demo_world import people
 from carryover.demo_world.history import HistoryRow, awards_for, generate_history
 from carryover.progress.models import Award, PracticeRecord, Track
 from carryover.progress.services import recompute_progress
+from carryover.sso.services import connect_provider
 
 TEMPORARY_SEAT_DAYS = 60
 
@@ -85,6 +87,11 @@ def load_demo_world(*, now: dt.datetime | None = None) -> Account:
     account.sso_live_since = go_live
     account.temporary_seats_until = (go_live + dt.timedelta(days=TEMPORARY_SEAT_DAYS)).date()
     account.save(update_fields=["roster_source", "sso_live_since", "temporary_seats_until"])
+    # The demo's sandbox district and tenant sign in to this account.
+    connect_provider(account=account, provider="clever", tenant=people.DEMO_CLEVER_DISTRICT)
+    connect_provider(
+        account=account, provider="classlink", tenant=settings.SANDBOX_CLASSLINK_TENANT_ID
+    )
     schools = {school.name: school for school in account.schools.all()}
 
     staff = _create_staff(account, schools, hashes)

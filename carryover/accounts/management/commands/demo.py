@@ -148,6 +148,9 @@ class Command(BaseCommand):
             "",
             "Rostered students (Maya Ramirez, ...) sign in through Clever; which old username "
             "belongs to which of them is LEGACY_TO_ROSTERED in carryover/demo_world/people.py.",
+            f"  Clever (local sandbox):    {base}/sso/clever/login  (pick a person, Sign in)",
+            f"  ClassLink (local sandbox): {base}/sso/classlink/login",
+            "  Then: Get my old records, with e.g. mayar7 / 1234 / 424242 as Maya Ramirez.",
             "",
         ]
         return "\n".join(lines)
