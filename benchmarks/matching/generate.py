@@ -9,7 +9,7 @@ What it models (rates per typed row unless said otherwise):
 - names from eleven backgrounds with accents as rosters spell them, a long tail
   of rarer names, middle names (60% of children), preferred names (8%), double
   and hyphenated family names, apostrophes and particles (O'Brien, De La Cruz);
-- the teacher typing: the preferred name when there is one, nicknames, missing
+- the teacher typing (noise.py): the preferred name when there is one, nicknames, missing
   accents, one or two typos, swapped order, `Last, First`, initials, middle names,
   dropped or added hyphens, case, a few names that are simply wrong;
 - moving up a grade (and to middle school after grade 5), being held back (2%),
@@ -26,12 +26,19 @@ from __future__ import annotations
 import random
 import string
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-
-from nicknames import NickNamer
+from datetime import date
 
 from benchmarks.matching import namedata as nd
-from carryover.matching.types import RosterStudent, TrackLevel, TypedRow
+from benchmarks.matching.noise import (
+    NICK,
+    SCHEMES,
+    last_practised,
+    strip_accents,
+    tracks,
+    typed_name,
+    username,
+)
+from carryover.matching.types import RosterStudent, TypedRow
 
 TODAY = date(2025, 9, 15)
 
@@ -74,61 +81,6 @@ _TAIL = {
     "vietnamese": "asian",
     "korean": "asian",
 }
-_WORDS = [
-    "tiger",
-    "rocket",
-    "star",
-    "panda",
-    "dragon",
-    "ninja",
-    "pizza",
-    "soccer",
-    "unicorn",
-    "shark",
-    "eagle",
-    "lion",
-    "cookie",
-    "comet",
-    "blaze",
-    "puppy",
-]
-_KEYBOARD = {
-    "a": "qwsz",
-    "b": "vghn",
-    "c": "xdfv",
-    "d": "serfcx",
-    "e": "wsdr",
-    "f": "drtgvc",
-    "g": "ftyhbv",
-    "h": "gyujnb",
-    "i": "ujko",
-    "j": "huikmn",
-    "k": "jiolm",
-    "l": "kop",
-    "m": "njk",
-    "n": "bhjm",
-    "o": "iklp",
-    "p": "ol",
-    "q": "wa",
-    "r": "edft",
-    "s": "awedxz",
-    "t": "rfgy",
-    "u": "yhji",
-    "v": "cfgb",
-    "w": "qase",
-    "x": "zsdc",
-    "y": "tghu",
-    "z": "asx",
-}
-_NICK = NickNamer()
-
-
-def _strip_accents(text: str) -> str:
-    import unicodedata
-
-    text = text.replace("ł", "l").replace("Ł", "L").replace("ø", "o").replace("Ø", "O")
-    text = text.replace("đ", "d").replace("Đ", "D").replace("ß", "ss")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _zipf(rng: random.Random, items: list[str], offset: int = 10) -> str:
@@ -214,7 +166,7 @@ class _Generator:
             if other != name:
                 name = f"{name}-{other}"
         if background in ("hispanic", "european", "slavic", "vietnamese") and rng.random() < 0.55:
-            name = _strip_accents(name)  # many rosters carry no accents
+            name = strip_accents(name)  # many rosters carry no accents
         return name
 
     def _given(self, background: str, female: bool) -> str:
@@ -227,7 +179,7 @@ class _Generator:
         if background in ("anglo",) and rng.random() < 0.01:
             name = f"{name}-{_zipf(rng, _GIVEN[background][1 if female else 0])}"
         if background in ("hispanic", "european", "slavic") and rng.random() < 0.5:
-            name = _strip_accents(name)
+            name = strip_accents(name)
         return name
 
     def new_child(self, background: str | None = None, last: str | None = None) -> Child:
@@ -244,7 +196,7 @@ class _Generator:
         if rng.random() < 0.6:
             child.middle = self._given(background, female)
         if rng.random() < 0.08:
-            nicks = sorted(_NICK.nicknames_of(_strip_accents(child.first).lower()))
+            nicks = sorted(NICK.nicknames_of(strip_accents(child.first).lower()))
             if background in ("chinese", "vietnamese", "korean") and rng.random() < 0.6:
                 child.preferred = rng.choice(nd.ENGLISH_PREFERRED)
             elif nicks:
@@ -300,8 +252,8 @@ class _Generator:
         while len(staff) <= klass:
             bg = self._background()
             female = self.rng.random() < 0.75
-            first = _strip_accents(self._given(bg, female))
-            last = _strip_accents(self._family(bg))
+            first = strip_accents(self._given(bg, female))
+            last = strip_accents(self._family(bg))
             staff.append((first, last))
         return staff[klass]
 
@@ -324,199 +276,6 @@ class _Generator:
         if near is not None and near in options:
             return near
         return self.rng.choice(options)
-
-
-def _typo(rng: random.Random, word: str) -> str:
-    if len(word) < 3:
-        return word
-    i = rng.randrange(1, len(word)) if rng.random() < 0.85 else 0
-    op = rng.random()
-    low = word.lower()
-    if op < 0.3 and low[i] in _KEYBOARD:
-        c = rng.choice(_KEYBOARD[low[i]])
-        return word[:i] + (c.upper() if word[i].isupper() else c) + word[i + 1 :]
-    if op < 0.55:
-        return word[:i] + word[i + 1 :]
-    if op < 0.75:
-        return word[:i] + word[i] + word[i:]
-    if i < len(word) - 1:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-    return word[:-1]
-
-
-def _phonetic(word: str) -> str:
-    for a, b in (
-        ("ph", "f"),
-        ("ie", "y"),
-        ("ey", "y"),
-        ("C", "K"),
-        ("K", "C"),
-        ("y", "i"),
-        ("th", "t"),
-        ("ll", "l"),
-        ("nn", "n"),
-    ):
-        if a in word:
-            return word.replace(a, b, 1)
-    return word
-
-
-def typed_name(rng: random.Random, child: Child) -> tuple[str, list[str]]:
-    """The name a teacher types for a child, and the kinds of noise in it."""
-    kinds: list[str] = []
-    given = child.first
-    if child.preferred and rng.random() < 0.75:
-        given = child.preferred
-        kinds.append("preferred")
-    elif rng.random() < 0.06:
-        nicks = sorted(_NICK.nicknames_of(_strip_accents(child.first).lower()))
-        if nicks:
-            given = rng.choice(nicks).capitalize()
-            kinds.append("nickname")
-    family = child.last
-    if " " in family or "-" in family:
-        roll = rng.random()
-        parts = family.replace("-", " ").split()
-        particle = parts[0].lower() in ("de", "del", "van", "st.", "san", "al", "el")
-        if roll < 0.25:
-            family = " ".join(parts) if "-" in family else "-".join(parts)
-            kinds.append("hyphen")
-        elif roll < 0.45:
-            family = "".join(parts)
-            kinds.append("hyphen")
-        elif roll < 0.6 and not particle:
-            family = parts[0]
-            kinds.append("one-family-name")
-    if "-" in given and rng.random() < 0.5:
-        given = given.replace("-", " " if rng.random() < 0.6 else "")
-        kinds.append("hyphen")
-    if "'" in family and rng.random() < 0.4:
-        family = family.replace("'", "" if rng.random() < 0.75 else " ")
-        kinds.append("apostrophe")
-    if _strip_accents(given + family) != given + family and rng.random() < 0.85:
-        given, family = _strip_accents(given), _strip_accents(family)
-        kinds.append("no-accents")
-    roll = rng.random()
-    if roll < 0.05:
-        given = _typo(rng, given)
-        kinds.append("typo")
-    elif roll < 0.11:
-        family = _typo(rng, family)
-        kinds.append("typo")
-    elif roll < 0.125:
-        given, family = _typo(rng, given), _typo(rng, family)
-        kinds.append("two-typos")
-    elif roll < 0.145:
-        if rng.random() < 0.5:
-            given = _phonetic(given)
-        else:
-            family = _phonetic(family)
-        kinds.append("spelling")
-    middle = ""
-    roll = rng.random()
-    if child.middle and roll < 0.03:
-        middle = child.middle
-        kinds.append("middle")
-    elif child.middle and roll < 0.07:
-        middle = child.middle[0] + "."
-        kinds.append("middle-initial")
-    roll = rng.random()
-    if roll < 0.02:
-        given = given[0] + "."
-        kinds.append("initial")
-    elif roll < 0.035:
-        family = family[0] + "."
-        kinds.append("initial")
-    roll = rng.random()
-    given_part = f"{given} {middle}".strip()
-    if roll < 0.06:
-        text = f"{family}, {given_part}"
-        kinds.append("last-first")
-    elif roll < 0.09:
-        text = f"{family} {given_part}"
-        kinds.append("swapped")
-    else:
-        text = f"{given_part} {family}"
-    roll = rng.random()
-    if roll < 0.06:
-        text = text.lower()
-        kinds.append("case")
-    elif roll < 0.11:
-        text = text.upper()
-        kinds.append("case")
-    if rng.random() < 0.04:
-        text = f" {text}  ".replace(" ", "  ", 1)
-    if rng.random() < 0.003:
-        other = (
-            rng.choice(["Alex", "Sam", "Chris", "Jordan"])
-            + " "
-            + rng.choice(["Lee", "Kim", "Smith"])
-        )
-        text = other
-        kinds.append("wrong-name")
-    return text, kinds or ["clean"]
-
-
-def _username(gen: _Generator, child: Child, scheme: int, klass_code: str) -> str:
-    rng = gen.rng
-    base_first = child.preferred if child.preferred and rng.random() < 0.5 else child.first
-    f = "".join(c for c in _strip_accents(base_first).lower() if c.isalpha())[:10] or "kid"
-    last = "".join(c for c in _strip_accents(child.last).lower() if c.isalpha())[:10] or "x"
-    digits = str(rng.randrange(1, 100))
-    options = [
-        f"{f}{last[0]}{rng.randrange(1, 10)}",
-        f"{f[0]}{last}",
-        f"{f}.{last}",
-        f"{f}{digits}",
-        f"{last}{f[0]}",
-        f"{f[:3]}{last[:3]}",
-        f"{rng.choice(_WORDS)}{digits}",
-        f"{klass_code}s{rng.randrange(1, 40):02d}",
-        f"{f[0]}{last[0]}{rng.randrange(1000, 9999)}",
-    ]
-    name = options[scheme]
-    while name in gen.usernames:
-        name = f"{name}{rng.randrange(0, 10)}"
-    gen.usernames.add(name)
-    return name
-
-
-_SCHEMES = [0.25, 0.15, 0.05, 0.10, 0.05, 0.05, 0.15, 0.10, 0.10]
-
-
-def _tracks(rng: random.Random, grade: int) -> tuple[TrackLevel, ...]:
-    letters = string.ascii_uppercase
-    plan = {
-        0: [("Addition", 0, 9)],
-        1: [("Addition", 5, 25), ("Subtraction", 0, 8)],
-        2: [("Subtraction", 3, 25), ("Add & Subtract Fact Families", 0, 10)],
-        3: [("Multiplication", 0, 16)],
-        4: [("Multiplication", 8, 25), ("Division", 0, 10)],
-        5: [("Division", 4, 25), ("Multiply & Divide Fact Families", 0, 12)],
-        6: [("Division", 10, 25), ("Mixed Review", 0, 12)],
-        7: [("Mixed Review", 5, 25)],
-    }[min(grade, 7)]
-    out = []
-    for name, lo, hi in plan:
-        if out and rng.random() < 0.5:
-            continue
-        out.append(TrackLevel(name, letters[rng.randint(lo, hi)]))
-    if rng.random() < 0.1 and grade >= 3:
-        out.append(TrackLevel("Addition", "Z"))
-    return tuple(out)
-
-
-def _last_practised(rng: random.Random, left: bool) -> date | None:
-    if rng.random() < 0.03:
-        return None
-    roll = rng.random()
-    if (not left and roll < 0.8) or (left and roll < 0.5):
-        start, days = date(2025, 3, 1), 110  # the spring before
-    elif (not left) or roll < 0.85:
-        start, days = date(2024, 9, 1), 180  # autumn and winter
-    else:
-        start, days = date(2023, 9, 1), 280  # a year earlier
-    return start + timedelta(days=rng.randrange(days))
 
 
 def generate(*, seed: int, n_roster: int, n_typed: int) -> Dataset:
@@ -664,7 +423,7 @@ def generate(*, seed: int, n_roster: int, n_typed: int) -> Dataset:
         assert child.old_grade is not None and child.old_school is not None
         assert child.old_klass is not None
         key = (child.old_school, child.old_grade, child.old_klass)
-        scheme = scheme_of.setdefault(key, rng.choices(range(9), weights=_SCHEMES)[0])
+        scheme = scheme_of.setdefault(key, rng.choices(range(9), weights=SCHEMES)[0])
         class_name = gen.class_name(*key)
         t_first, t_last = gen.teacher(*key)
         style = rng.random()
@@ -680,7 +439,7 @@ def generate(*, seed: int, n_roster: int, n_typed: int) -> Dataset:
         left = not child.in_roster
         typed.append(
             TypedRow(
-                username=_username(gen, child, scheme, klass_code),
+                username=username(gen.rng, gen.usernames, child, scheme, klass_code),
                 typed_name=text,
                 row_number=len(typed) + 2,
                 old_class=class_name,
@@ -688,8 +447,8 @@ def generate(*, seed: int, n_roster: int, n_typed: int) -> Dataset:
                 old_grade=child.old_grade if rng.random() < 0.55 else None,
                 old_school=gen.schools[child.old_school].name if rng.random() < 0.97 else "",
                 account_number="314159",
-                last_practised=_last_practised(rng, left),
-                tracks=_tracks(rng, child.old_grade),
+                last_practised=last_practised(rng, left),
+                tracks=tracks(rng, child.old_grade),
             )
         )
         truth.append(None if left else child.id)

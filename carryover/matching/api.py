@@ -24,7 +24,8 @@ from carryover.matching.prepare import (
     prepare_roster,
     prepare_rows,
 )
-from carryover.matching.scoring import S_MOVED_UP, PairScores, name_tables, score_pairs
+from carryover.matching.scoring import PairScores, name_tables, score_pairs
+from carryover.matching.signals import S_MOVED_UP
 from carryover.matching.types import MatchResult, RosterStudent, TypedRow
 
 CHUNK_ROWS = 2000

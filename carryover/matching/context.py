@@ -8,7 +8,6 @@ grade and usually the same class.
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from functools import lru_cache
 
@@ -83,7 +82,3 @@ def row_prior(last_practised: date | None, today: date) -> float:
         # Spring practice (January to June) is the usual end of a school year.
         return 0.93 if 1 <= last_practised.month <= 6 else 0.82
     return 0.5
-
-
-def logit(p: float) -> float:
-    return math.log(p / (1.0 - p))

@@ -18,28 +18,29 @@ from functools import lru_cache
 import numpy as np
 
 from carryover.matching import names
-from carryover.matching.prepare import PreparedRoster, PreparedRow
+from carryover.matching.prepare import SPANS, PreparedRoster, PreparedRow
 from carryover.matching.scoring import (
     EXACT,
     F_PART,
     F_PREF,
-    G_CONTRADICTS,
-    G_EXPECTED,
-    G_RETAINED,
-    G_UNLIKELY,
     INITIAL,
     L_FULL,
     LEVEL_NAMES,
     NICK,
     NONE,
     PREFIX,
+    PairScores,
+)
+from carryover.matching.signals import (
+    G_CONTRADICTS,
+    G_EXPECTED,
+    G_RETAINED,
+    G_UNLIKELY,
     S_DIFFERENT,
     S_MOVED_UP,
     S_SAME,
-    SPANS,
     T_CONTRADICTS,
     T_EARLY,
-    PairScores,
 )
 from carryover.matching.types import LegacyAccount, RosterStudent
 

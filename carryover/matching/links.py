@@ -28,7 +28,7 @@ from carryover.matching.evidence import (
     student_name_parts,
 )
 from carryover.matching.prepare import PreparedRoster, PreparedRow, prepare_roster, prepare_row
-from carryover.matching.scoring import (
+from carryover.matching.signals import (
     G_CONTRADICTS,
     G_EXPECTED,
     G_RETAINED,
