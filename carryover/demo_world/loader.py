@@ -28,7 +28,8 @@ from carryover.accounts.services import create_account, create_staff_member
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
 from carryover.demo_world import people
-from carryover.demo_world.history import HistoryRow, awards_for, generate_history
+from carryover.demo_world.history import HistoryRow, generate_history
+from carryover.demo_world.seeding import history_models
 from carryover.progress.models import Award, PracticeRecord, Track
 from carryover.progress.services import recompute_progress
 from carryover.sso.services import connect_provider
@@ -269,33 +270,9 @@ def _create_history(
     records: list[PracticeRecord] = []
     awards: list[Award] = []
     for user, history in histories:
-        records.extend(
-            PracticeRecord(
-                student=user,
-                origin_student=user,
-                track_id=row.track,
-                level=row.level,
-                kind=row.kind,
-                score=row.score,
-                correct=row.correct,
-                attempted=row.attempted,
-                duration_seconds=row.duration_seconds,
-                recorded_at=row.recorded_at,
-                created_at=row.recorded_at,
-            )
-            for row in history
-        )
-        awards.extend(
-            Award(
-                student=user,
-                origin_student=user,
-                track_id=award.track,
-                level=award.level,
-                kind=award.kind,
-                awarded_at=award.awarded_at,
-            )
-            for award in awards_for(history)
-        )
+        made_records, made_awards = history_models(user.pk, history)
+        records.extend(made_records)
+        awards.extend(made_awards)
     PracticeRecord.objects.bulk_create(records, batch_size=1000)
     Award.objects.bulk_create(awards, batch_size=1000)
     recompute_progress(pairs={(r.student_id, r.track_id) for r in records})

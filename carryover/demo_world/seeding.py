@@ -35,7 +35,7 @@ from carryover.accounts.models import (
 from carryover.accounts.services import check_passcode
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
-from carryover.demo_world.history import awards_for, generate_history
+from carryover.demo_world.history import HistoryRow, awards_for, generate_history
 from carryover.progress.models import Award, PracticeRecord, Track
 from carryover.progress.services import recompute_progress
 
@@ -204,34 +204,9 @@ def _history(
         end = now - dt.timedelta(days=rng.randint(1, 60))
         start = end - dt.timedelta(days=rng.randint(60, 270))
         history = generate_history(rng, tracks=plan, start=start, end=end, rows=rows)
-        student_id = user.pk
-        records.extend(
-            PracticeRecord(
-                student_id=student_id,
-                origin_student_id=student_id,
-                track_id=row.track,
-                level=row.level,
-                kind=row.kind,
-                score=row.score,
-                correct=row.correct,
-                attempted=row.attempted,
-                duration_seconds=row.duration_seconds,
-                recorded_at=row.recorded_at,
-                created_at=row.recorded_at,
-            )
-            for row in history
-        )
-        awards.extend(
-            Award(
-                student_id=student_id,
-                origin_student_id=student_id,
-                track_id=award.track,
-                level=award.level,
-                kind=award.kind,
-                awarded_at=award.awarded_at,
-            )
-            for award in awards_for(history)
-        )
+        made_records, made_awards = history_models(user.pk, history)
+        records.extend(made_records)
+        awards.extend(made_awards)
     return records, awards
 
 
@@ -257,3 +232,37 @@ def _free_prefixes(account: Account) -> tuple[str, str]:
     ):
         k += 1
     return f"seed{k}-", f"Seed {k} class "
+
+
+def history_models(
+    student_id: int, history: list[HistoryRow]
+) -> tuple[list[PracticeRecord], list[Award]]:
+    """Unsaved history rows and the awards they earn, for one student's generated history."""
+    records = [
+        PracticeRecord(
+            student_id=student_id,
+            origin_student_id=student_id,
+            track_id=row.track,
+            level=row.level,
+            kind=row.kind,
+            score=row.score,
+            correct=row.correct,
+            attempted=row.attempted,
+            duration_seconds=row.duration_seconds,
+            recorded_at=row.recorded_at,
+            created_at=row.recorded_at,
+        )
+        for row in history
+    ]
+    awards = [
+        Award(
+            student_id=student_id,
+            origin_student_id=student_id,
+            track_id=award.track,
+            level=award.level,
+            kind=award.kind,
+            awarded_at=award.awarded_at,
+        )
+        for award in awards_for(history)
+    ]
+    return records, awards
