@@ -257,6 +257,11 @@ PRACTICE_CLOCK_SKEW_SECONDS = env_int("PRACTICE_CLOCK_SKEW_SECONDS", 300)
 # Get Records failures allowed per client address per 15 minutes. A classroom shares one
 # address behind the school's NAT, so this is far above the per-student limit (5).
 GET_RECORDS_IP_FAILURES_PER_15_MIN = env_int("GET_RECORDS_IP_FAILURES_PER_15_MIN", 100)
+# Failed sign-ins allowed per typed identity (account number + username, or email) and
+# per client address, per 15 minutes, before sign-in is refused without checking a
+# password. The address limit is high for the same NAT reason as above.
+SIGN_IN_FAILURES_PER_15_MIN = env_int("SIGN_IN_FAILURES_PER_15_MIN", 10)
+SIGN_IN_IP_FAILURES_PER_15_MIN = env_int("SIGN_IN_IP_FAILURES_PER_15_MIN", 200)
 # How long a Get Records preview stays confirmable without typing the details again.
 GET_RECORDS_CONFIRM_SECONDS = env_int("GET_RECORDS_CONFIRM_SECONDS", 600)
 

@@ -7,6 +7,7 @@ cross-tenant cases. Each persona belongs to `account` unless its name says other
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from carryover.accounts.models import Account, School, Section, User
@@ -24,6 +25,14 @@ from tests.accounts.factories import (
 
 TEACHER_PASSWORD = "teacher-pass-123"
 LEGACY_PASSCODE = "1234"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Attempt counters (sign-in, Get Records) live in the cache: each test starts clean."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

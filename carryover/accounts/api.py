@@ -9,6 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
+from carryover.accounts.errors import SignInThrottled
 from carryover.accounts.models import User
 from carryover.accounts.signin import GENERIC_SIGN_IN_ERROR, sign_in_legacy_student, sign_out
 from carryover.jsonapi import BadRequest, error, json_body
@@ -48,7 +49,12 @@ def session(request: HttpRequest) -> JsonResponse:
         if not isinstance(value, str):
             return error("invalid_request", f"{name} must be a string.")
         fields[name] = value
-    signed_in = sign_in_legacy_student(request, **fields)
+    try:
+        signed_in = sign_in_legacy_student(request, **fields)
+    except SignInThrottled as exc:
+        response = error(exc.code, exc.message, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     if signed_in is None:
         return error("invalid_credentials", GENERIC_SIGN_IN_ERROR, status=400)
     return JsonResponse({"user": describe_user(signed_in)})

@@ -13,6 +13,20 @@ class AccountsError(Exception):
             self.code = code
 
 
+class SignInThrottled(AccountsError):
+    """Too many failed sign-ins for these details or from this address; nothing was checked."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, (retry_after + 59) // 60)
+        super().__init__(
+            f"Too many sign-in attempts. Wait {minutes} minute{'s' * (minutes != 1)} "
+            "and try again, or ask your teacher."
+        )
+        self.retry_after = retry_after
+
+
 class ImportRowError:
     """One bad line of an import file."""
 

@@ -1,12 +1,23 @@
-"""Signing people in and out from a request (pages and API share these)."""
+"""Signing people in and out from a request (pages and API share these).
+
+Both sign-in forms are password oracles, so failures are counted before any hash runs
+(`carryover.ratelimit`, in the cache): per typed identity (account number + username,
+or email) and per client address. Over a limit, `SignInThrottled` is raised and no
+password is checked; a success gives its attempt back, so the counters hold failures.
+The identity limit is keyed on what was typed, so it says nothing about whether such
+an account exists.
+"""
 
 from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login
 from django.http import HttpRequest
 
+from carryover import ratelimit
+from carryover.accounts.errors import SignInThrottled
 from carryover.accounts.models import ACCOUNT_NUMBER_RE, Account, User
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
@@ -28,10 +39,55 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+WINDOW_SECONDS = 15 * 60
+
+
+def _reserve(request: HttpRequest, *, method: str, identity: str) -> ratelimit.Reservation:
+    """Count one attempt against the typed identity and the client address, or raise."""
+    checks = [
+        (
+            ratelimit.Limit(
+                f"signin.{method}", settings.SIGN_IN_FAILURES_PER_15_MIN, WINDOW_SECONDS
+            ),
+            identity,
+        )
+    ]
+    ip_address = client_ip(request)
+    if ip_address:
+        checks.append(
+            (
+                ratelimit.Limit(
+                    "signin.ip", settings.SIGN_IN_IP_FAILURES_PER_15_MIN, WINDOW_SECONDS
+                ),
+                ip_address,
+            )
+        )
+    reservation = ratelimit.reserve(checks)
+    if reservation.refused:
+        retry_after = reservation.refused_retry_after or 60
+        record_event(
+            event_type=EventType.USER_SIGN_IN_THROTTLED,
+            ip_address=ip_address,
+            data={
+                "method": method,
+                "identity": _printable(identity, 254),
+                "retry_after": retry_after,
+            },
+        )
+        raise SignInThrottled(retry_after)
+    return reservation
+
+
 def sign_in_legacy_student(
     request: HttpRequest, *, account_number: str, username: str, passcode: str
 ) -> User | None:
-    """Authenticate and start a fresh session (the key is rotated by `login`)."""
+    """Authenticate and start a fresh session (the key is rotated by `login`).
+
+    Answers None for wrong details; raises SignInThrottled, before any hash, when these
+    details or this address failed too often lately.
+    """
+    identity = f"{(account_number or '').strip()[:16]}/{(username or '').strip().lower()[:64]}"
+    reservation = _reserve(request, method="legacy", identity=identity)
     user = authenticate(
         request, account_number=account_number, username=username, passcode=passcode
     )
@@ -49,6 +105,7 @@ def sign_in_legacy_student(
             data={"method": "legacy", "username": _printable(username, 64)},
         )
         return None
+    ratelimit.release(reservation)
     login(request, user, backend="carryover.accounts.backends.LegacyStudentBackend")
     record_event(
         event_type=EventType.USER_SIGNED_IN,
@@ -61,6 +118,8 @@ def sign_in_legacy_student(
 
 
 def sign_in_staff(request: HttpRequest, *, email: str, password: str) -> User | None:
+    """Like `sign_in_legacy_student`, for staff (email and password)."""
+    reservation = _reserve(request, method="password", identity=(email or "").strip().lower()[:254])
     user = authenticate(request, email=email, password=password)
     if user is None:
         record_event(
@@ -69,6 +128,7 @@ def sign_in_staff(request: HttpRequest, *, email: str, password: str) -> User | 
             data={"method": "password", "email": _printable(email, 254)},
         )
         return None
+    ratelimit.release(reservation)
     login(request, user, backend="carryover.accounts.backends.EmailBackend")
     record_event(
         event_type=EventType.USER_SIGNED_IN,

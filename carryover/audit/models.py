@@ -18,6 +18,7 @@ class EventType(models.TextChoices):
     ACCOUNT_CREATED = "account_created", "Account created"
     USER_SIGNED_IN = "user_signed_in", "Signed in"
     USER_SIGN_IN_FAILED = "user_sign_in_failed", "Sign-in failed"
+    USER_SIGN_IN_THROTTLED = "user_sign_in_throttled", "Sign-in: too many attempts"
     USER_SIGNED_OUT = "user_signed_out", "Signed out"
     STUDENT_CREATED = "student_created", "Legacy student created"
     STUDENTS_IMPORTED = "students_imported", "Legacy students imported"

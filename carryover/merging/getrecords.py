@@ -19,11 +19,11 @@ from django.contrib.auth.hashers import check_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from carryover import ratelimit
 from carryover.accounts.backends import dummy_hash
 from carryover.accounts.models import Role, User
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
-from carryover.merging import ratelimit
 from carryover.merging.engine import (
     MERGEABLE_STATES,
     MergeOutcome,
@@ -36,13 +36,13 @@ from carryover.merging.models import GetRecordsGuard, MergeMethod
 
 MAX_FIELD_LENGTH = 128
 
-_STUDENT_15_MIN = ratelimit.Limit("student15m", 5, 15 * 60)
-_STUDENT_DAY = ratelimit.Limit("studentday", 20, 24 * 60 * 60)
+_STUDENT_15_MIN = ratelimit.Limit("getrecords.student15m", 5, 15 * 60)
+_STUDENT_DAY = ratelimit.Limit("getrecords.studentday", 20, 24 * 60 * 60)
 
 
 def _ip_limit() -> ratelimit.Limit:
     return ratelimit.Limit(
-        "ip15m", getattr(settings, "GET_RECORDS_IP_FAILURES_PER_15_MIN", 100), 15 * 60
+        "getrecords.ip15m", getattr(settings, "GET_RECORDS_IP_FAILURES_PER_15_MIN", 100), 15 * 60
     )
 
 

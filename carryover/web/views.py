@@ -21,7 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carryover.accounts import selectors, signin
-from carryover.accounts.errors import AccountsError, ImportFileError
+from carryover.accounts.errors import AccountsError, ImportFileError, SignInThrottled
 from carryover.accounts.models import Role, User
 from carryover.accounts.services import LegacyStudentInput, create_legacy_students, reset_passcode
 from carryover.progress import selectors as progress_selectors
@@ -95,27 +95,34 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     staff_form = StaffSignInForm()
     panel = "staff" if request.GET.get("staff") else "student"
     error = ""
+    status = 200
     if request.method == "POST":
         panel = "staff" if request.POST.get("panel") == "staff" else "student"
         if panel == "student":
             student_form = StudentSignInForm(request.POST)
             student_form.is_valid()  # never invalid: empty fields go down the one path
             data = student_form.cleaned_data
-            user = signin.sign_in_legacy_student(
-                request,
-                account_number=data.get("account_number", ""),
-                username=data.get("username", ""),
-                passcode=data.get("passcode", ""),
-            )
             error = signin.GENERIC_SIGN_IN_ERROR
+            try:
+                user = signin.sign_in_legacy_student(
+                    request,
+                    account_number=data.get("account_number", ""),
+                    username=data.get("username", ""),
+                    passcode=data.get("passcode", ""),
+                )
+            except SignInThrottled as exc:
+                user, error, status = None, exc.message, 429
         else:
             staff_form = StaffSignInForm(request.POST)
             staff_form.is_valid()
             data = staff_form.cleaned_data
-            user = signin.sign_in_staff(
-                request, email=data.get("email", ""), password=data.get("password", "")
-            )
             error = signin.GENERIC_STAFF_SIGN_IN_ERROR
+            try:
+                user = signin.sign_in_staff(
+                    request, email=data.get("email", ""), password=data.get("password", "")
+                )
+            except SignInThrottled as exc:
+                user, error, status = None, exc.message, 429
         if user is not None:
             return HttpResponseRedirect(_safe_next(request) or reverse("web:home"))
     return render(
@@ -128,6 +135,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             "error": error,
             "next": _safe_next(request) or "",
         },
+        status=status,
     )
 
 

@@ -215,7 +215,7 @@ def test_twenty_failures_per_day_per_student(legacy_student, rostered_student, m
     import time as real_time
 
     clock = [1_800_000_000.0]
-    monkeypatch.setattr("carryover.merging.ratelimit.time.time", lambda: clock[0])
+    monkeypatch.setattr("carryover.ratelimit.time.time", lambda: clock[0])
     for i in range(20):
         if i and i % 5 == 0:
             clock[0] += 15 * 60  # a new quarter-hour window, same day

@@ -1,5 +1,8 @@
 """Cache-backed attempt counters (Redis in production; local memory by default).
 
+Used by Get Records (merging/getrecords.py) and by sign-in (accounts/signin.py): both
+forms are password oracles, so both count failures before any hash runs.
+
 Fixed windows keyed by the window's index. An attempt is reserved (counted) before
 any passcode hash runs; a success gives its reservation back, so the counters hold
 failures only and a success never resets them.
@@ -8,6 +11,7 @@ failures only and a success never resets them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -32,9 +36,11 @@ class Reservation:
 
 
 def _key(limit: Limit, subject: str, now: float) -> tuple[str, int]:
+    # The subject may be whatever someone typed: hashed, it is a safe, short cache key.
     window = int(now // limit.window_seconds)
     retry_after = int((window + 1) * limit.window_seconds - now) + 1
-    return f"getrecords:{limit.name}:{subject}:{window}", retry_after
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return f"ratelimit:{limit.name}:{digest}:{window}", retry_after
 
 
 def _incr(key: str, ttl: int) -> int:
