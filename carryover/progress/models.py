@@ -54,7 +54,6 @@ class TrackProgress(models.Model):
     level = models.CharField(max_length=1, default=FIRST_LEVEL)
     started_at = models.DateTimeField()
     last_activity_at = models.DateTimeField()
-    level_reached_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True, help_text="When level Z was passed.")
     updated_at = models.DateTimeField(default=timezone.now)
 
