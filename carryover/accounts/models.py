@@ -28,8 +28,17 @@ class RosterSource(models.TextChoices):
     ONEROSTER_CSV = "oneroster_csv", "OneRoster CSV"
 
 
+class AccountQuerySet(models.QuerySet["Account"]):
+    def delete(self) -> Any:
+        raise PermissionError("Accounts are never deleted; their numbers are never reused.")
+
+
 class Account(models.Model):
-    """A customer subscription: a school or a whole district."""
+    """A customer subscription: a school or a whole district.
+
+    Never deleted: the model and its querysets refuse it, and on PostgreSQL a trigger
+    refuses a raw DELETE too (migration 0003).
+    """
 
     account_number = models.CharField(
         max_length=6,
@@ -45,6 +54,8 @@ class Account(models.Model):
     sso_live_since = models.DateTimeField(null=True, blank=True)
     temporary_seats_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountQuerySet.as_manager()
 
     class Meta:
         ordering = ["account_number"]

@@ -278,13 +278,27 @@ def test_an_account_is_never_deleted(account):
     assert Account.objects.filter(pk=account.pk, account_number="314159").exists()
 
 
-def test_an_account_with_schools_cannot_be_deleted_even_in_bulk(school):
-    from django.db.models import ProtectedError
+def test_an_account_cannot_be_deleted_in_bulk_either(account, other_account):
+    with pytest.raises(PermissionError):
+        Account.objects.all().delete()
+    with pytest.raises(PermissionError):
+        Account.objects.filter(pk=account.pk).delete()
 
-    with pytest.raises(ProtectedError), transaction.atomic():
-        Account.objects.filter(pk=school.account_id).delete()
+    assert Account.objects.filter(pk__in=[account.pk, other_account.pk]).count() == 2
 
-    assert Account.objects.filter(pk=school.account_id).exists()
+
+@pytest.mark.postgres
+def test_on_postgresql_a_raw_delete_of_an_account_is_refused(account):
+    from django.db import DatabaseError, connection
+
+    with (
+        pytest.raises(DatabaseError, match="never deleted"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM accounts_account WHERE id = %s", [account.pk])
+
+    assert Account.objects.filter(pk=account.pk, account_number="314159").exists()
 
 
 # --- schools, classes, enrollments, identities ---------------------------------------
