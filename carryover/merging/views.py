@@ -1,4 +1,5 @@
-"""Pages: Get my old records (students), Link old accounts, merges and undo (staff)."""
+"""Pages: Get my old records (students), Link old accounts (suggested or direct), merges
+and undo (staff)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ from carryover.merging.getrecords import (
     unlock_old_account,
 )
 from carryover.merging.impersonation import acting_teacher
+from carryover.merging.link_suggestions import (
+    get_section_for_linking,
+    list_link_suggestions,
+    list_linkable_legacy,
+)
 from carryover.merging.selectors import (
     get_merge_for_user,
     get_student_in_reach,
@@ -180,6 +186,120 @@ def link(request: HttpRequest, section_id: int) -> HttpResponse:
         context["form"] = form
         return render(request, "merging/link_preview.html", context)
     return render(request, "merging/link.html", context)
+
+
+# --- teachers: suggested links (no file) -------------------------------------------
+
+SKIPPED_KEY = "link_suggestions_skipped"
+
+
+def _skipped(request: HttpRequest, section_id: int) -> set[int]:
+    """Students whose suggestion the teacher skipped on this class, for this session."""
+    by_section = request.session.get(SKIPPED_KEY)
+    if not isinstance(by_section, dict):
+        return set()
+    return {int(i) for i in by_section.get(str(section_id), ()) if isinstance(i, int)}
+
+
+def _remember_skipped(request: HttpRequest, section_id: int, skipped: set[int]) -> None:
+    by_section = request.session.get(SKIPPED_KEY)
+    by_section = dict(by_section) if isinstance(by_section, dict) else {}
+    if skipped:
+        by_section[str(section_id)] = sorted(skipped)
+    else:
+        by_section.pop(str(section_id), None)
+    request.session[SKIPPED_KEY] = by_section
+
+
+@login_required
+@require_GET
+def link_suggestions(request: HttpRequest, section_id: int) -> HttpResponse:
+    actor = _user(request)
+    section = get_section_for_linking(actor, section_id)
+    found = list_link_suggestions(actor=actor, section=section)
+    skipped = _skipped(request, section.pk)
+    rows = [row for row in found.rows if row.student.pk not in skipped]
+    context = {
+        "section": section,
+        "rows": rows,
+        "skipped_count": len(found.rows) - len(rows),
+        "linked_count": found.linked_count,
+        "legacy_count": found.legacy_count,
+        "can_link_directly": is_account_staff(actor),
+    }
+    return render(request, "merging/link_suggestions.html", context)
+
+
+@login_required
+@require_POST
+def link_suggestion_skip(request: HttpRequest, section_id: int) -> HttpResponse:
+    """Skip hides a student's suggestion for this session only; nothing is stored."""
+    actor = _user(request)
+    section = get_section_for_linking(actor, section_id)
+    if request.POST.get("action") == "show":
+        _remember_skipped(request, section.pk, set())
+        return redirect("merging:link_suggestions", section_id=section.pk)
+    raw = request.POST.get("student", "")
+    student = (
+        list_rostered_in_section(section=section).filter(pk=int(raw)).first()
+        if raw.isdigit()
+        else None
+    )
+    if student is None:
+        raise Http404("No such student in this class.")
+    _remember_skipped(request, section.pk, _skipped(request, section.pk) | {student.pk})
+    messages.info(request, f"Skipped {student.display_name} for now.")
+    return redirect("merging:link_suggestions", section_id=section.pk)
+
+
+@login_required
+@require_GET
+def link_suggestion_choose(request: HttpRequest, section_id: int, student_id: int) -> HttpResponse:
+    actor = _user(request)
+    section = get_section_for_linking(actor, section_id)
+    row = list_link_suggestions(actor=actor, section=section).row_for(student_id)
+    form = forms.LinkForm(
+        initial={"target": row.student.pk, "legacy": row.legacy.pk if row.legacy else None},
+        rostered=list_rostered_in_section(section=section),
+        legacy=list_linkable_legacy(actor=actor, section=section, class_first=True),
+    )
+    return render(
+        request, "merging/link_choose.html", {"section": section, "row": row, "form": form}
+    )
+
+
+@login_required
+@require_POST
+def link_suggestion_confirm(request: HttpRequest, section_id: int) -> HttpResponse:
+    """Preview (action=preview), then link (action=confirm): an ordinary teacher link."""
+    actor = _user(request)
+    section = get_section_for_linking(actor, section_id)
+    form = forms.LinkForm(
+        request.POST,
+        rostered=list_rostered_in_section(section=section),
+        legacy=list_linkable_legacy(actor=actor, section=section),
+    )
+    back = redirect("merging:link_suggestions", section_id=section.pk)
+    if not form.is_valid():
+        messages.error(request, "That old account can't be linked to that student. Choose again.")
+        return back
+    target, old = form.cleaned_data["target"], form.cleaned_data["legacy"]
+    if request.POST.get("action") != "confirm":
+        context: dict[str, Any] = {"section": section}
+        context.update(_preview_context(preview_merge(legacy=old, target=target)))
+        return render(request, "merging/link_suggestion_preview.html", context)
+    try:
+        outcome = link_legacy_student(legacy=old, target=target, actor=actor)
+    except MergeRefused as exc:
+        messages.error(request, exc.message)
+        return back
+    moved = outcome.merge.moved_total
+    messages.success(
+        request,
+        f"Linked {old.username} to {target.display_name}: {moved} record{'s' * (moved != 1)} "
+        "moved. You can undo this from Merges.",
+    )
+    return back
 
 
 # --- merges and undo ------------------------------------------------------------
