@@ -47,16 +47,37 @@ from carryover.matching.types import (
     RosterStudent,
 )
 
-W_USERNAME_STRONG = math.log(0.55 / 0.004)
+# How often the true old account's username fits its child strongly, and how often a
+# random old account's does (at most: see `_chance_rate`).
+P_STRONG_TRUE = 0.55
+P_STRONG_RANDOM = 0.004
 W_USERNAME_WEAK = math.log(0.12 / 0.03)
 W_USERNAME_NONE = math.log(0.31 / 0.5)
 W_USERNAME_CONTRADICTS = math.log(0.02 / 0.47)
-W_SAME_TEACHER_THIS_YEAR = math.log(0.85 / 0.05)
+P_TEACHER_TRUE = 0.85
+P_TEACHER_RANDOM = 0.05
 W_OTHER_TEACHER_THIS_YEAR = math.log(0.15 / 0.95)
 W_SAME_TEACHER_LAST_YEAR = math.log(0.06 / 0.04)
 ALL_PAIRS_UP_TO = 200_000
 PRIOR = 0.5
 MAX_CANDIDATES = 5
+
+
+def _chance_rate(
+    hits: np.ndarray, students: np.ndarray, n_students: int, pool: int, ceiling: float
+) -> np.ndarray:
+    """Per pair: how often a random old account of this pool would show this evidence
+    (a strong username fit, the same teacher) for this student, at most `ceiling`.
+
+    The fixed rates hold for a school's pool. In a district's, a username only one old
+    account fits says far more than it does among thirty: the chance of a fit by
+    accident is what the pool shows, the student's *other* fitting accounts (+ 0.1, so
+    a unique fit is still not certainty) over the pool's size. The prior's 1 / pool
+    then cancels out, as it should, instead of drowning every link.
+    """
+    per_student = np.bincount(students[hits], minlength=n_students)
+    others = np.maximum(per_student[students] - hits.astype(np.int64), 0)
+    return np.minimum(ceiling, (others + 0.1) / max(pool, 1))
 
 
 def _keys_of_student(student: RosterStudent) -> set[str]:
@@ -170,6 +191,7 @@ def suggest_links(
     flags = np.zeros(n, dtype=np.int64)
     fits = np.zeros(n, dtype=np.int8)
     same_teacher = np.zeros(n, dtype=bool)
+    this_year_teacher = np.zeros(n, dtype=bool)
     for k in range(n):
         student = rostered[int(si[k])]
         row = rows[int(li[k])]
@@ -177,14 +199,13 @@ def suggest_links(
         letters = row.username_letters
         fit = names.username_fit(letters, firsts, lasts) if letters else names.FIT_NONE
         fits[k] = fit
-        if fit == names.FIT_STRONG:
-            weight[k] += W_USERNAME_STRONG
-        elif fit == names.FIT_WEAK:
+        # A strong fit is weighed below, against how many old accounts fit this student.
+        if fit == names.FIT_WEAK:
             weight[k] += W_USERNAME_WEAK
-        elif letters and judge.name_like(letters):
+        elif fit != names.FIT_STRONG and letters and judge.name_like(letters):
             weight[k] += W_USERNAME_CONTRADICTS
             flags[k] |= C_USERNAME
-        else:
+        elif fit != names.FIT_STRONG:
             weight[k] += W_USERNAME_NONE
         teacher = bool(row.teacher_keys) and any(
             row.teacher_keys & names.teacher_keys(t) for t in student.teachers
@@ -192,7 +213,7 @@ def suggest_links(
         same_teacher[k] = teacher
         if row.years == 0:
             if teacher:
-                weight[k] += W_SAME_TEACHER_THIS_YEAR
+                this_year_teacher[k] = True  # weighed below, like a strong username
             elif row.teacher_keys and student.teachers:
                 weight[k] += W_OTHER_TEACHER_THIS_YEAR
                 flags[k] |= C_TEACHER
@@ -206,6 +227,12 @@ def suggest_links(
             flags[k] |= C_TRACKS
 
     size = max(len(legacy), 1)
+    strong = fits == names.FIT_STRONG
+    if n:
+        chance = _chance_rate(strong, si, len(rostered), size, P_STRONG_RANDOM)
+        weight += np.where(strong, np.log(P_STRONG_TRUE / chance), 0.0)
+        chance = _chance_rate(this_year_teacher, si, len(rostered), size, P_TEACHER_RANDOM)
+        weight += np.where(this_year_teacher, np.log(P_TEACHER_TRUE / chance), 0.0)
     pair_logit = math.log(PRIOR / size) + weight
     none_logit = np.full(len(rostered), math.log(1.0 - PRIOR))
     resolution = resolve(len(rostered), si, li, pair_logit, none_logit)

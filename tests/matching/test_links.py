@@ -69,3 +69,46 @@ def test_one_old_account_goes_to_one_student_at_most() -> None:
     linked = [r for r in results if r.legacy is not None]
     assert len(linked) == 1
     assert all(r.decision != "sure" for r in results)
+
+
+def _district_pool(size: int) -> list[LegacyAccount]:
+    """`size` old accounts of a large subscription, none resembling the class below:
+    made-up usernames, other schools, other teachers."""
+    words = ["tiger", "comet", "rocket", "panda", "zebra", "otter", "falcon", "maple"]
+    return [
+        LegacyAccount(
+            username=f"{words[i % len(words)]}{i}",
+            old_grade=3,
+            old_school=f"School {i % 40}",
+            old_teacher=f"Mx. Teacher{i % 300}",
+            last_practised=SPRING,
+        )
+        for i in range(size)
+    ]
+
+
+def test_a_username_only_one_account_fits_is_still_suggested_in_a_large_pool() -> None:
+    # A district: thousands of old accounts. mayar7 is the only one resembling Maya
+    # Ramírez, so its resemblance counts for as much as in a school of thirty.
+    for size in (30, 2_000, 20_000):
+        legacy = [*_district_pool(size), _legacy("mayar7"), _legacy("jdiaz2")]
+
+        results = suggest_links([MAYA, JOSE, LILY, *classmates()], legacy, today=TODAY)
+
+        by_student = {r.student.id: r for r in results}
+        assert by_student[1].legacy is not None, size
+        assert by_student[1].legacy.username == "mayar7", size
+        assert by_student[2].legacy is not None and by_student[2].legacy.username == "jdiaz2"
+        assert by_student[4].decision == "none", size  # Lily: nothing resembles her
+
+
+def test_a_username_that_fits_many_old_accounts_is_weak_evidence() -> None:
+    # Thirty old accounts look like "Maya R": none of them is sure to be hers.
+    legacy = [
+        _legacy(f"mayar{i}", old_teacher=f"Mx. Teacher{i}", old_school=f"School {i}")
+        for i in range(30)
+    ]
+
+    results = suggest_links([MAYA, *classmates()], legacy, today=TODAY)
+
+    assert results[0].decision != "sure"
