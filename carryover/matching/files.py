@@ -316,8 +316,21 @@ def _xlsx_rows(sheet: object) -> Iterator[tuple[int, list[object]]]:
                     f"Row {number} has a formula ({str(cell.value)[:30]}); type plain text only.",
                     number,
                 )
-            cells.append(getattr(cell, "value", None))
+            value = getattr(cell, "value", None)
+            cells.append(_excel_unescape(value) if isinstance(value, str) else value)
         yield number, cells
+
+
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _excel_unescape(text: str) -> str:
+    """Excel stores `_xHHHH_` in cell text for character HHHH, and `_x005F_` for a
+    literal underscore in front of such a pattern (our export writes `_x0041_` as
+    `_x005F_x0041_`); openpyxl hands the stored form back, so decode it as Excel shows it."""
+    if "_x" not in text:
+        return text
+    return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def read_xlsx(

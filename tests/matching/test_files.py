@@ -108,6 +108,26 @@ def test_xlsx_written_with_openpyxl() -> None:
     _assert_the_three_rows(result.rows)
 
 
+def test_xlsx_text_is_read_as_excel_shows_it_after_our_export_escaped_it() -> None:
+    # Our export writes the username _x0041_ as _x005F_x0041_ (else Excel would show
+    # "A"); _x000A_ stored in a name is a line break Excel shows.
+    from carryover.console.xlsx import Column, write_workbook
+
+    exported = io.BytesIO()
+    write_workbook(
+        target=exported,
+        sheet_name="Logins",
+        columns=[Column(title, 20) for title in HEADER],
+        rows=[["Ana Ruiz", "_x0041_", "Room 12", "", "314159", None, ""]],
+    )
+    typed_back = _xlsx_bytes([HEADER, ["Ana_x000A_Ruiz", "_x005F_x0041_", "Room 12"]])
+
+    for data in (exported.getvalue(), typed_back):
+        row = read_logins_file(data, filename="logins.xlsx", account_number="314159").rows[0]
+        assert row.username == "_x0041_"
+    assert row.typed_name == "Ana Ruiz"  # the line break, read as white space
+
+
 def test_columns_in_any_order_extra_columns_and_blank_rows_ignored() -> None:
     header = ["Notes", "Tracks", "username", "STUDENT NAME (FIRST LAST)", "Class"]
     data = _csv_bytes(
