@@ -9,6 +9,7 @@ Two modes:
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -83,6 +84,28 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _field_keys() -> list[str]:
+    """CARRYOVER_FIELD_KEYS: Fernet keys (comma-separated) that encrypt the secrets stored
+    in the database; the first encrypts, all decrypt. Empty: carryover/encryption.py
+    derives one from SECRET_KEY (which production requires)."""
+    keys = [k.strip() for k in (env_str("CARRYOVER_FIELD_KEYS") or "").split(",") if k.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            ok = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ImproperlyConfigured(
+                f"CARRYOVER_FIELD_KEYS: key {position} is not a Fernet key (32 url-safe "
+                "base64 bytes; make one with `python -c 'from cryptography.fernet import "
+                "Fernet; print(Fernet.generate_key().decode())'`)"
+            )
+    return keys
+
+
+CARRYOVER_FIELD_KEYS = _field_keys()
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
@@ -318,6 +341,8 @@ SANDBOX_CLASSLINK_CLIENT_SECRET = (
 SANDBOX_CLASSLINK_TENANT_ID = env_str("SANDBOX_CLASSLINK_TENANT_ID") or "4242"
 SANDBOX_ONEROSTER_KEY = env_str("SANDBOX_ONEROSTER_KEY") or "sandbox-oneroster-key"
 SANDBOX_ONEROSTER_SECRET = env_str("SANDBOX_ONEROSTER_SECRET") or "sandbox-oneroster-secret"
+# Lifetime of the OneRoster 1.2 sandbox's client-credentials access tokens.
+SANDBOX_ONEROSTER_TOKEN_SECONDS = env_int("SANDBOX_ONEROSTER_TOKEN_SECONDS", 3600)
 # PEM of the RSA key the sandboxes sign id_tokens with; generated into VAR_DIR when empty.
 SANDBOX_SIGNING_KEY = env_str("SANDBOX_SIGNING_KEY") or ""
 # Redirect URIs the sandbox clients accept; empty: this server's own /sso/*/callback.

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from carryover.encryption import EncryptedTextField
+
 KINDS = ("schools", "people", "sections", "enrollments")
 OUTCOMES = ("created", "updated", "archived", "restored", "unchanged")
 
@@ -73,6 +75,16 @@ class RosterSync(models.Model):
     errors = models.JSONField(default=list, blank=True)
     guard_reason = models.TextField(blank=True, default="")
     went_live = models.BooleanField(default=False, help_text="This run was the SSO go-live.")
+    full = models.BooleanField(
+        default=False,
+        help_text="Clever: read the whole roster even though an events cursor is stored.",
+    )
+    events = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Clever: how the roster was read (mode bulk or events), the event ids "
+        "read after and through, how many events were read and ignored (by type).",
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -148,15 +160,22 @@ class RosterSync(models.Model):
 
 class ConnectionProvider(models.TextChoices):
     CLEVER = "clever", "Clever"
-    CLASSLINK = "classlink", "ClassLink (OneRoster 1.1 REST)"
+    CLASSLINK = "classlink", "ClassLink (OneRoster REST)"
+
+
+class OneRosterVersion(models.TextChoices):
+    V1P1 = "1.1", "OneRoster 1.1 (OAuth 1.0a signatures)"
+    V1P2 = "1.2", "OneRoster 1.2 (OAuth 2 client credentials)"
 
 
 class RosterConnection(models.Model):
     """Where an account's roster comes from over the network, with its credentials.
 
     Clever: a district token (bearer) and the district id. ClassLink: the OneRoster
-    REST base URL (ending before `/ims/oneroster/...`) and an OAuth 1.0a key and secret.
-    Secrets are never written to the audit trail or shown back in full.
+    REST base URL (ending before `/ims/oneroster/...`) and, for 1.1, an OAuth 1.0a key
+    and secret; for 1.2, an OAuth 2 client id and secret and the token endpoint.
+    `secret` (the Clever token, the OneRoster secret) is encrypted at rest
+    (carryover/encryption.py); it is never written to the audit trail or shown back.
     """
 
     account = models.OneToOneField(
@@ -164,9 +183,33 @@ class RosterConnection(models.Model):
     )
     provider = models.CharField(max_length=20, choices=ConnectionProvider.choices)
     base_url = models.URLField(max_length=500, blank=True, default="")
+    oneroster_version = models.CharField(
+        max_length=3, choices=OneRosterVersion.choices, default=OneRosterVersion.V1P1
+    )
+    token_url = models.URLField(
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="OneRoster 1.2: the OAuth 2 token endpoint (empty: the base URL + /token).",
+    )
     district_id = models.CharField(max_length=255, blank=True, default="")
-    client_key = models.CharField(max_length=255, blank=True, default="")
-    secret = models.CharField(max_length=500, blank=True, default="")
+    client_key = models.CharField(
+        max_length=255, blank=True, default="", help_text="OAuth consumer key or client id."
+    )
+    secret = EncryptedTextField(blank=True, default="")
+    use_events = models.BooleanField(
+        default=True,
+        help_text="Clever: after a bulk sync, read only the changes from the Events API "
+        "(when the district has events).",
+    )
+    events_cursor = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Clever: the id of the newest event applied; empty: the next sync reads "
+        "the whole roster.",
+    )
+    events_cursor_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -176,11 +219,15 @@ class RosterConnection(models.Model):
                 condition=Q(provider__in=ConnectionProvider.values),
                 name="rosterconnection_provider_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(oneroster_version__in=OneRosterVersion.values),
+                name="rosterconnection_oneroster_version_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.provider}"
 
     @property
-    def masked_secret(self) -> str:
-        return f"…{self.secret[-4:]}" if len(self.secret) > 8 else "…"
+    def token_endpoint(self) -> str:
+        return self.token_url or f"{self.base_url.rstrip('/')}/token"

@@ -35,4 +35,5 @@ def get_sync(*, actor: User, pk: int) -> RosterSync:
 def get_connection(*, actor: User) -> RosterConnection | None:
     if not is_roster_admin(actor):
         raise Http404("No such page.")
-    return RosterConnection.objects.filter(account=actor.account).first()
+    # The page never needs the secret: deferred, a key mix-up cannot break the page.
+    return RosterConnection.objects.filter(account=actor.account).defer("secret").first()

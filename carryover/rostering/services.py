@@ -22,14 +22,16 @@ from django.utils import timezone
 from carryover.accounts.models import Account, Role, RosterSource, SeatState, User
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
+from carryover.encryption import SecretDecryptionError
 from carryover.rostering.engine.apply import apply_plan
 from carryover.rostering.engine.diff import Plan, plan_sync
 from carryover.rostering.engine.state import load_state
-from carryover.rostering.errors import RosterError, SnapshotError, SyncRefused
+from carryover.rostering.errors import RosterError, SnapshotError, SourceError, SyncRefused
 from carryover.rostering.guard import GUARDED_KINDS, Limits, check_guard
 from carryover.rostering.models import (
     LIVE_STATUSES,
     ConnectionProvider,
+    OneRosterVersion,
     RosterConnection,
     RosterSync,
     SyncSource,
@@ -78,12 +80,14 @@ def start_sync(
     confirm: bool = False,
     confirms: RosterSync | None = None,
     actor: User | None = None,
+    full: bool = False,
 ) -> RosterSync:
     """Create a queued sync. Refused (SyncRefused) while another sync of the account is
     queued or running. `confirm` waives the guard; `confirms` (a held run) waives it only
-    up to that run's counts."""
+    up to that run's counts. `full` (Clever): read the whole roster, not only the events
+    after the stored cursor."""
     if source in (SyncSource.CLEVER, SyncSource.CLASSLINK):
-        connection = RosterConnection.objects.filter(account=account).first()
+        connection = RosterConnection.objects.filter(account=account).defer("secret").first()
         if connection is None or connection.provider != source:
             raise SyncRefused(
                 f"account {account.account_number} has no {source.label} connection; "
@@ -101,6 +105,7 @@ def start_sync(
                 confirmed=confirm or confirms is not None,
                 confirms=confirms,
                 actor=actor,
+                full=full,
             )
     except IntegrityError as exc:
         live = RosterSync.objects.filter(account=account, status__in=LIVE_STATUSES).first()
@@ -126,6 +131,7 @@ def confirm_held_sync(*, sync: RosterSync, actor: User | None) -> RosterSync:
         source_ref=held.source_ref,
         confirms=held,
         actor=actor,
+        full=held.full,
     )
     record_event(
         event_type=EventType.ROSTER_SYNC_CONFIRMED,
@@ -165,11 +171,19 @@ def read_source(sync: RosterSync, progress: Progress) -> Snapshot:
 
         progress.expect(READ_STEPS)
         return read_oneroster_csv(sync.source_ref, progress=progress.advance)
-    connection = RosterConnection.objects.get(account_id=sync.account_id)
+    try:
+        connection = RosterConnection.objects.get(account_id=sync.account_id)
+    except SecretDecryptionError as exc:
+        raise SourceError(str(exc), code="secret_unreadable") from exc
     if sync.source == SyncSource.CLEVER:
-        from carryover.rostering.sources.clever_api import read_clever
+        from carryover.rostering.sources.clever_events import EventsRead, read_clever_roster
 
-        return read_clever(connection, progress=progress)
+        how = EventsRead(mode="bulk")
+        try:
+            return read_clever_roster(connection, full=sync.full, progress=progress, report=how)[0]
+        finally:  # kept on the sync even when the read fails: how far it got
+            sync.events = how.as_dict()
+            RosterSync.objects.filter(pk=sync.pk).update(events=sync.events)
     from carryover.rostering.sources.oneroster_rest import read_oneroster_rest
 
     return read_oneroster_rest(connection, progress=progress)
@@ -283,6 +297,12 @@ def apply_snapshot(
         if account.sso_live_since is None:
             _go_live(account=account, sync=sync, now=now)
             went_live = True
+        if snapshot.cursor is not None:
+            # Clever's events cursor moves only with the apply it covers: a failed, held or
+            # dry run keeps the old one, and its retry reads the same events again.
+            RosterConnection.objects.filter(account=account).update(
+                events_cursor=snapshot.cursor, events_cursor_at=now
+            )
     rejected = [r.as_dict() for r in (*snapshot.rejected, *plan.rejected)]
     sync.status = status
     sync.counts = plan.counts
@@ -311,6 +331,7 @@ def apply_snapshot(
                 "counts": plan.counts,
                 "rejected": len(rejected),
                 "guard": reason,
+                **({"events": sync.events} if sync.events else {}),
             },
         )
     return sync
@@ -328,26 +349,45 @@ def connect_provider(
     district_id: str = "",
     client_key: str = "",
     secret: str,
+    oneroster_version: str = OneRosterVersion.V1P1,
+    token_url: str = "",
     actor: User | None = None,
     sign_on_tenant: str = "",
+    use_events: bool = True,
 ) -> RosterConnection:
     """Store (or replace) where the account's roster comes from. Clever needs the district
-    token (`secret`); ClassLink needs the OneRoster base URL, key and secret. With
-    `sign_on_tenant` (the Clever district id or ClassLink TenantId) the district's people
-    can also sign in to this account, in the same transaction."""
+    token (`secret`); ClassLink needs the OneRoster base URL, the key (1.1: OAuth 1.0a
+    consumer key; 1.2: OAuth 2 client id) and the secret, and for 1.2 the token endpoint
+    (`token_url`, default the base URL + /token). The secret is stored encrypted and is
+    never audited. With `sign_on_tenant` (the Clever district id or ClassLink TenantId)
+    the district's people can also sign in to this account, in the same transaction.
+    Clever: `use_events` reads only the Events API's changes after a bulk sync; storing a
+    connection clears the events cursor, so its next sync reads the whole roster."""
     if not secret:
         raise SyncRefused("a token or secret is required", code="secret_required")
+    if oneroster_version not in OneRosterVersion.values:
+        raise SyncRefused(
+            f"OneRoster version {oneroster_version!r} is not supported (1.1 or 1.2)",
+            code="bad_version",
+        )
     if provider == ConnectionProvider.CLASSLINK and not (base_url and client_key):
         raise SyncRefused(
-            "ClassLink needs the OneRoster base URL, the key and the secret",
+            "ClassLink needs the OneRoster base URL, the key (1.2: client id) and the secret",
             code="incomplete_connection",
         )
+    is_v1p2 = provider == ConnectionProvider.CLASSLINK and oneroster_version == "1.2"
     values: dict[str, Any] = {
         "provider": provider,
         "base_url": base_url.rstrip("/"),
         "district_id": district_id,
         "client_key": client_key,
         "secret": secret,
+        # New credentials may be another district's: the next sync reads the whole roster.
+        "events_cursor": "",
+        "events_cursor_at": None,
+        "use_events": use_events,
+        "oneroster_version": oneroster_version if is_v1p2 else OneRosterVersion.V1P1,
+        "token_url": token_url.rstrip("/") if is_v1p2 else "",
         "updated_at": timezone.now(),
     }
     connection, created = RosterConnection.objects.update_or_create(
@@ -360,17 +400,17 @@ def connect_provider(
             )
         except ProviderConnectionError as exc:
             raise SyncRefused(str(exc), code="tenant_taken") from exc
-    record_event(
-        event_type=EventType.ROSTER_CONNECTED,
-        actor=actor,
-        account=account,
-        data={
-            "provider": str(provider),
-            "base_url": connection.base_url,
-            "district_id": district_id,
-            "replaced": not created,
-        },
-    )
+    data: dict[str, Any] = {
+        "provider": str(provider),
+        "base_url": connection.base_url,
+        "district_id": district_id,
+        "replaced": not created,
+    }
+    if provider == ConnectionProvider.CLASSLINK:
+        data["oneroster_version"] = connection.oneroster_version
+    if is_v1p2:
+        data["token_url"] = connection.token_endpoint
+    record_event(event_type=EventType.ROSTER_CONNECTED, actor=actor, account=account, data=data)
     return connection
 
 

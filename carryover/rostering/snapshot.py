@@ -7,6 +7,7 @@ the bad row came from; `origin` takes no part in equality.
 A kind (orgs, people, sections, enrollments) is either absent from a snapshot
 (no change), `bulk` (the complete list: whatever is missing gets archived) or
 `delta` (only the listed records change; `deleted` lists the ones to archive).
+A delta may still list some sections' enrollments completely (`enrollments_complete_for`).
 """
 
 from __future__ import annotations
@@ -108,6 +109,14 @@ class Snapshot:
     deleted_enrollment_keys: frozenset[tuple[str, str]] = frozenset()
     rejected: tuple[Rejected, ...] = ()
     district_id: str = ""
+    # Sections whose enrollments this snapshot lists completely even in delta mode (a
+    # Clever section event carries its whole students and teachers lists): any other
+    # enrollment of these sections is archived.
+    enrollments_complete_for: frozenset[str] = frozenset()
+    # Where the provider's change log stands for this snapshot (Clever's newest event id),
+    # stored with the connection by the transaction that applies it; "" clears the stored
+    # cursor, None leaves it alone.
+    cursor: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "modes", _frozen_modes(self.modes))

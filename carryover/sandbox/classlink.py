@@ -1,7 +1,9 @@
 """The ClassLink sandbox: LaunchPad's OAuth 2 / OpenID Connect server
 (`/oauth2/v2/auth`, `/oauth2/v2/token`), the profile endpoint `/v2/my/info`, and a
 Roster Server serving OneRoster 1.1 REST (`/ims/oneroster/v1p1/...`, `limit`/`offset`
-paging, OAuth 1.0a HMAC-SHA256 signatures), all from one OneRoster CSV data set.
+paging, OAuth 1.0a HMAC-SHA256 signatures) and OneRoster 1.2 REST
+(`/ims/oneroster/rostering/v1p2/...` with OAuth 2 client credentials: oneroster_v1p2.py),
+all from one OneRoster CSV data set.
 The person a sign-in names is the OneRoster user (`login_hint=<sourcedId>`).
 """
 

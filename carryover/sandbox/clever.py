@@ -2,12 +2,14 @@
 SSO endpoints (`/v3.0/me`, `/v3.0/users/{id}`), an OpenID discovery document and JWKS,
 an Instant Login portal, and the Data API v3.0 a district token reads with
 `limit`/`starting_after`/`ending_before` paging and `links` (rel self, next, prev),
-in the shapes of Clever's published OpenAPI description.
+in the shapes of Clever's published OpenAPI description; and the Events API
+(`/v3.0/events`, the log in clever_events.py) with a sandbox-only way to add events.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,9 +20,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from carryover.sandbox import common, store
+from carryover.sandbox import clever_events, common, store
 from carryover.sandbox.authorize import Person, authorize, redeem
-from carryover.sandbox.datasets import CLEVER_ROLES, CleverData, Collection, load_clever
+from carryover.sandbox.datasets import CLEVER_ROLES, CleverData, Collection
 from carryover.sandbox.keys import id_token_claims, sign_id_token
 
 PROVIDER = "clever"
@@ -30,7 +32,8 @@ _ROLE_LABELS = {"district_admin": "admin", "staff": "teacher"}
 
 
 def data() -> CleverData:
-    return load_clever(settings.SANDBOX_CLEVER_DATA)
+    """The data set, with the events added to the sandbox's event log applied."""
+    return clever_events.current_data()
 
 
 def _person(user: dict[str, Any], dataset: CleverData) -> Person:
@@ -211,7 +214,9 @@ def me(request: HttpRequest) -> JsonResponse:
     return JsonResponse({**body, "links": [{"rel": "self", "uri": request.path}]})
 
 
-def _page(request: HttpRequest, collection: Collection, *, keep: dict[str, str]) -> JsonResponse:
+def _page(
+    request: HttpRequest, collection: Collection, *, keep: dict[str, str | list[str]]
+) -> JsonResponse:
     try:
         limit = int(request.GET.get("limit", DEFAULT_LIMIT))
     except ValueError:
@@ -225,17 +230,22 @@ def _page(request: HttpRequest, collection: Collection, *, keep: dict[str, str])
         if after not in collection.positions:
             return _message(f"starting_after {after!r} is not a known id", 400)
         start = collection.positions[after] + 1
+        end = start + limit
+    elif before == "last":
+        # Clever's way to ask for the newest records (the newest event, for a cursor).
+        end = len(items)
+        start = max(0, end - limit)
     elif before:
         if before not in collection.positions:
             return _message(f"ending_before {before!r} is not a known id", 400)
-        start = max(0, collection.positions[before] - limit)
+        end = collection.positions[before]
+        start = max(0, end - limit)
     else:
-        start = 0
-    end = collection.positions[before] if before and not after else start + limit
+        start, end = 0, limit
     page = items[start:end]
 
     def link(rel: str, **params: str) -> dict[str, str]:
-        query = urlencode({"limit": str(limit), **keep, **params})
+        query = urlencode({"limit": str(limit), **keep, **params}, doseq=True)
         return {"rel": rel, "uri": f"{request.path}?{query}"}
 
     here = {"starting_after": after} if after else {"ending_before": before} if before else {}
@@ -336,3 +346,57 @@ def user(request: HttpRequest, id: str) -> JsonResponse:
     if found is None:
         return _message("user not found", 404)
     return JsonResponse({"data": found})
+
+
+# --- the Events API ----------------------------------------------------------------
+
+
+@require_GET
+def events(request: HttpRequest) -> JsonResponse:
+    """`GET /v3.0/events`: the event log oldest first, paged like every list (and
+    `ending_before=last` for the newest); `record_type` (repeatable) and `school` filter."""
+    refused = _district_only(request)
+    if refused:
+        return refused
+    log = clever_events.event_log()
+    record_types = request.GET.getlist("record_type")
+    school = request.GET.get("school", "")
+    keep: dict[str, str | list[str]] = {}
+    if record_types or school:
+        log = Collection([e for e in log.items if clever_events.matches(e, record_types, school)])
+        keep = {"record_type": record_types} if record_types else {}
+        if school:
+            keep["school"] = school
+    return _page(request, log, keep=keep)
+
+
+@require_GET
+def event(request: HttpRequest, id: str) -> JsonResponse:
+    refused = _district_only(request)
+    if refused:
+        return refused
+    found = clever_events.event_log().get(id)
+    if found is None:
+        return _message("event not found", 404)
+    return JsonResponse({"data": found})
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def admin_events(request: HttpRequest) -> JsonResponse:
+    """Not Clever's: add an event to the sandbox's log (and apply it to its data), for the
+    demo. `{"type": "users.updated", "object": {...}}` with the sandbox's district token;
+    mounted only while SANDBOX_ENABLED."""
+    if not settings.SANDBOX_ENABLED:
+        return _message("not found", 404)
+    refused = _district_only(request)
+    if refused:
+        return refused
+    try:
+        body = json.loads(request.body or b"{}")
+        added = clever_events.add_event(str(body["type"]), body["object"])
+    except (ValueError, KeyError, TypeError) as exc:
+        return _message(
+            f"needs {{'type': '<record>.<action>', 'object': {{'id': ...}}}}: {exc}", 400
+        )
+    return JsonResponse({"data": added}, status=201)

@@ -9,6 +9,7 @@ Clever file: {"district": {...}, "schools": [...], "sections": [...], "users": [
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import threading
@@ -111,6 +112,12 @@ def _load_clever(path: Path) -> CleverData:
         raise DatasetError(f"{path}: not a JSON file of Clever objects ({exc})") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("district"), dict):
         raise DatasetError(f"{path}: needs a 'district' object")
+    return clever_data_from(raw)
+
+
+def clever_data_from(raw: dict[str, Any]) -> CleverData:
+    """Index a data set given as {"district": {...}, "schools": [...], ...} (the objects
+    are shared, not copied)."""
     users = [u for u in raw.get("users") or [] if isinstance(u, dict)]
     by_role = {
         role: Collection([u for u in users if role in (u.get("roles") or {})])
@@ -128,6 +135,15 @@ def _load_clever(path: Path) -> CleverData:
 
 def load_clever(path: str) -> CleverData:
     return _cached("clever", path, _load_clever)  # type: ignore[no-any-return]
+
+
+def dataset_key(path_text: str) -> str:
+    """A short name for one version of a data set file (its path, time and size)."""
+    path = Path(path_text)
+    if not path.exists():
+        raise DatasetError(f"sandbox data {path} does not exist")
+    text = f"{path.resolve()}|{_version(path)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _read_csv_files(path: Path) -> dict[str, list[dict[str, str]]]:

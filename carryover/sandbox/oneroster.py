@@ -28,8 +28,8 @@ COLLECTIONS = {
 }
 
 
-def _error(status: int, code: str, description: str) -> JsonResponse:
-    # The imsx status info shape of OneRoster 1.1 errors.
+def error(status: int, code: str, description: str) -> JsonResponse:
+    # The imsx status info shape of OneRoster errors (1.1 and 1.2).
     return JsonResponse(
         {
             "imsx_codeMajor": "failure",
@@ -55,7 +55,7 @@ def _signed(request: HttpRequest) -> JsonResponse | None:
         consumer_secret=settings.SANDBOX_ONEROSTER_SECRET,
     )
     if not check.ok:
-        response = _error(401, "unauthorisedrequest", check.reason)
+        response = error(401, "unauthorisedrequest", check.reason)
         response["WWW-Authenticate"] = 'OAuth realm="oneroster"'
         return response
     return None
@@ -74,11 +74,16 @@ def collection(request: HttpRequest, name: str) -> JsonResponse:
     if refused:
         return refused
     attribute, _ = COLLECTIONS[name]
-    items: list[dict[str, Any]] = getattr(data(), attribute).items
+    return page_response(request, name, getattr(data(), attribute).items)
+
+
+def page_response(request: HttpRequest, name: str, items: list[dict[str, Any]]) -> JsonResponse:
+    """One `limit`/`offset` page of `items` with `X-Total-Count` and `Link` headers
+    (the same in OneRoster 1.1 and 1.2)."""
     limit = _int(request, "limit", DEFAULT_LIMIT)
     offset = _int(request, "offset", 0)
     if limit is None or offset is None or not 1 <= limit <= MAX_LIMIT or offset < 0:
-        return _error(400, "invalid_selection_field", f"limit 1..{MAX_LIMIT}, offset >= 0")
+        return error(400, "invalid_selection_field", f"limit 1..{MAX_LIMIT}, offset >= 0")
     page = items[offset : offset + limit]
     response = JsonResponse({name: page})
     total = len(items)
@@ -108,5 +113,5 @@ def item(request: HttpRequest, name: str, sourced_id: str) -> JsonResponse:
     attribute, singular = COLLECTIONS[name]
     found = getattr(data(), attribute).get(sourced_id)
     if found is None:
-        return _error(404, "unknownobject", f"no {singular} {sourced_id}")
+        return error(404, "unknownobject", f"no {singular} {sourced_id}")
     return JsonResponse({singular: found})

@@ -29,9 +29,11 @@ class IssuedCode:
 @dataclass(frozen=True)
 class IssuedToken:
     provider: str
-    kind: str  # "user" or "district"
+    kind: str  # "user", "district" or "roster" (OneRoster 1.2 client credentials)
     person_id: str
     client_id: str
+    scope: str = ""
+    expires_at: float = 0.0  # 0: lives as long as the cache keeps it
 
 
 def issue_code(code: IssuedCode) -> str:

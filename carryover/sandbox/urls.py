@@ -5,12 +5,14 @@ stands for https://clever.com/oauth/authorize, /sandbox/clever/v3.0/users for
 https://api.clever.com/v3.0/users, /sandbox/classlink/oauth2/v2/auth for
 https://launchpad.classlink.com/oauth2/v2/auth, /sandbox/classlink/v2/my/info for
 https://nodeapi.classlink.com/v2/my/info, /sandbox/classlink/ims/oneroster/v1p1/users
-for a ClassLink Roster Server.
+for a ClassLink Roster Server (OneRoster 1.1), and
+/sandbox/classlink/ims/oneroster/rostering/v1p2/users with its token endpoint
+/sandbox/classlink/token for the same server's OneRoster 1.2.
 """
 
 from django.urls import path
 
-from carryover.sandbox import classlink, clever, oneroster
+from carryover.sandbox import classlink, clever, oneroster, oneroster_v1p2
 
 app_name = "sandbox"
 
@@ -31,6 +33,9 @@ clever_patterns = [
     path("clever/v3.0/terms", clever.terms, name="clever_terms"),
     path("clever/v3.0/users", clever.users, name="clever_users"),
     path("clever/v3.0/users/<str:id>", clever.user, name="clever_user"),
+    path("clever/v3.0/events", clever.events, name="clever_events"),
+    path("clever/v3.0/events/<str:id>", clever.event, name="clever_event"),
+    path("clever/admin/events", clever.admin_events, name="clever_admin_events"),
 ]
 
 classlink_patterns = [
@@ -64,4 +69,28 @@ oneroster_patterns = [
     for name in oneroster.COLLECTIONS
 ]
 
-urlpatterns = clever_patterns + classlink_patterns + oneroster_patterns
+oneroster_v1p2_patterns = (
+    [
+        path("classlink/token", oneroster_v1p2.token, name="oneroster_v1p2_token"),
+    ]
+    + [
+        path(
+            f"classlink{oneroster_v1p2.PREFIX}/{name}",
+            oneroster_v1p2.collection,
+            {"name": name},
+            name=f"oneroster_v1p2_{name}",
+        )
+        for name in oneroster.COLLECTIONS
+    ]
+    + [
+        path(
+            f"classlink{oneroster_v1p2.PREFIX}/{name}/<str:sourced_id>",
+            oneroster_v1p2.item,
+            {"name": name},
+            name=f"oneroster_v1p2_{name}_item",
+        )
+        for name in oneroster.COLLECTIONS
+    ]
+)
+
+urlpatterns = clever_patterns + classlink_patterns + oneroster_patterns + oneroster_v1p2_patterns

@@ -326,6 +326,7 @@ def _plan_enrollments(
     plan.count("unchanged", Kind.ENROLLMENTS, unchanged)
 
     bulk = snapshot.mode(Kind.ENROLLMENTS) is Mode.BULK
+    complete = snapshot.enrollments_complete_for
     deleted_keys = set(snapshot.deleted_enrollment_keys)
     for sis_id in snapshot.deleted_ids(Kind.ENROLLMENTS):
         found = state.enrollment_by_sis.get(sis_id)
@@ -334,7 +335,13 @@ def _plan_enrollments(
     for key, existing in state.enrollments.items():
         if existing.archived or key in listed:
             continue
-        if bulk or key in deleted_keys or key[1] in archived_people or key[0] in archived_sections:
+        if (
+            bulk
+            or key in deleted_keys
+            or key[1] in archived_people
+            or key[0] in archived_sections
+            or key[0] in complete
+        ):
             plan.enrollments_archive.append(existing.id)
     plan.count("archived", Kind.ENROLLMENTS, len(plan.enrollments_archive))
 

@@ -7,6 +7,7 @@ Timeouts, refused connections, 401/403, other non-2xx answers, bodies that are n
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,34 +18,53 @@ from carryover.rostering.errors import SourceError
 
 
 class JsonClient:
+    """`session`: a prepared session (OneRoster 1.2: Authlib's OAuth2Session, which adds
+    the bearer token). `reauthorize`: called once when a request is answered 401 (fetch
+    a new token); the request is then sent again, and a second 401 is the error."""
+
     def __init__(
         self,
         *,
         auth: requests.auth.AuthBase | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
+        session: requests.Session | None = None,
+        reauthorize: Callable[[], None] | None = None,
     ) -> None:
-        self.session = requests.Session()
-        self.session.auth = auth
+        self.session = session if session is not None else requests.Session()
+        if auth is not None:
+            self.session.auth = auth
         self.session.headers.update({"Accept": "application/json", **(headers or {})})
         self.timeout = timeout if timeout is not None else settings.ROSTER_HTTP_TIMEOUT
+        self.reauthorize = reauthorize
         self.requests = 0
 
     def close(self) -> None:
         self.session.close()
 
-    def get(self, url: str, params: dict[str, Any] | None = None) -> tuple[Any, requests.Response]:
-        request = requests.Request("GET", url, params=params).prepare()
-        name = f"GET {_without_host(request.url or url)}"
+    def _send(self, name: str, url: str, params: dict[str, Any] | None) -> requests.Response:
         self.requests += 1
         try:
-            response = self.session.get(url, params=params, timeout=self.timeout)
+            return self.session.get(url, params=params, timeout=self.timeout)
         except requests.Timeout as exc:
             raise SourceError(f"{name}: no answer within {self.timeout:g} s") from exc
         except requests.ConnectionError as exc:
             raise SourceError(f"{name}: could not connect ({_short(exc)})") from exc
         except requests.RequestException as exc:
             raise SourceError(f"{name}: {_short(exc)}") from exc
+
+    def get(
+        self, url: str, params: dict[str, Any] | None = None, *, allow: tuple[int, ...] = ()
+    ) -> tuple[Any, requests.Response]:
+        """(JSON body, response); an answer whose status is in `allow` is (None, response)."""
+        request = requests.Request("GET", url, params=params).prepare()
+        name = f"GET {without_host(request.url or url)}"
+        response = self._send(name, url, params)
+        if response.status_code == 401 and self.reauthorize is not None:
+            self.reauthorize()
+            response = self._send(name, url, params)
+        if response.status_code in allow:
+            return None, response
         if response.status_code in (401, 403):
             raise SourceError(
                 f"{name}: {response.status_code} {response.reason or 'Unauthorized'} — the "
@@ -63,7 +83,7 @@ class JsonClient:
         return body, response
 
 
-def _without_host(url: str) -> str:
+def without_host(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
 

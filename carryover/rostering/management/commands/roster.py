@@ -1,4 +1,4 @@
-"""`carryover roster import|connect|sync|confirm|status`: roster sync from the terminal.
+"""`carryover roster import|connect|show|sync|confirm|status`: roster sync from the terminal.
 
 import and sync run the sync in this process (with a progress bar on the terminal)
 unless `--background`, which hands it to the task worker (`carryover db_worker`).
@@ -21,6 +21,7 @@ from carryover.rostering.errors import RosterError
 from carryover.rostering.models import (
     OUTCOMES,
     ConnectionProvider,
+    OneRosterVersion,
     RosterConnection,
     RosterSync,
     SyncSource,
@@ -56,6 +57,11 @@ class Command(BaseCommand):
 
         sync = sub.add_parser("sync", help="sync from the account's Clever or ClassLink connection")
         run_args(sync)
+        sync.add_argument(
+            "--full",
+            action="store_true",
+            help="Clever: read the whole roster, not only the events after the stored cursor",
+        )
 
         connect = sub.add_parser("connect", help="store the account's roster connection")
         account_arg(connect)
@@ -63,10 +69,30 @@ class Command(BaseCommand):
         connect.add_argument("--token", help="Clever district token")
         connect.add_argument("--district", default="", help="Clever district id")
         connect.add_argument("--base-url", default="", help="OneRoster REST base URL (ClassLink)")
-        connect.add_argument("--key", default="", help="OneRoster OAuth 1.0a consumer key")
-        connect.add_argument("--secret", help="OneRoster OAuth 1.0a consumer secret")
+        connect.add_argument(
+            "--oneroster-version",
+            default=OneRosterVersion.V1P1,
+            choices=OneRosterVersion.values,
+            help="ClassLink: OneRoster 1.1 (OAuth 1.0a, --key/--secret) or 1.2 "
+            "(OAuth 2, --client-id/--client-secret)",
+        )
+        connect.add_argument("--key", default="", help="OneRoster 1.1 OAuth 1.0a consumer key")
+        connect.add_argument("--secret", help="OneRoster 1.1 OAuth 1.0a consumer secret")
+        connect.add_argument("--client-id", default="", help="OneRoster 1.2 OAuth 2 client id")
+        connect.add_argument("--client-secret", help="OneRoster 1.2 OAuth 2 client secret")
+        connect.add_argument(
+            "--token-url",
+            default="",
+            help="OneRoster 1.2 OAuth 2 token endpoint (default: the base URL + /token)",
+        )
         connect.add_argument(
             "--api-url", default="", help="Clever API base URL (default: settings)"
+        )
+        connect.add_argument(
+            "--no-events",
+            action="store_true",
+            help="Clever: read the whole roster at every sync (default: after the first, only "
+            "the Events API's changes when the district has events)",
         )
         connect.add_argument(
             "--tenant",
@@ -80,6 +106,9 @@ class Command(BaseCommand):
         confirm.add_argument("--json", action="store_true")
         confirm.add_argument("--background", action="store_true")
 
+        show = sub.add_parser("show", help="the account's roster connection (never its secret)")
+        account_arg(show)
+
         status = sub.add_parser("status", help="the account's latest syncs")
         account_arg(status)
         status.add_argument("--limit", type=int, default=10)
@@ -90,6 +119,8 @@ class Command(BaseCommand):
             self._connect(options)
         elif action == "status":
             self._status(options)
+        elif action == "show":
+            self._show(options)
         elif action == "confirm":
             self._confirm(options)
         else:
@@ -109,7 +140,7 @@ class Command(BaseCommand):
             path = Path(options["path"]).resolve()
             source, ref = SyncSource.ONEROSTER_CSV, str(path)
         else:
-            connection = RosterConnection.objects.filter(account=account).first()
+            connection = RosterConnection.objects.filter(account=account).defer("secret").first()
             if connection is None:
                 self._refuse(options, f"account {account.account_number} is not connected")
             source, ref = SyncSource(connection.provider), ""
@@ -120,6 +151,7 @@ class Command(BaseCommand):
                 source_ref=ref,
                 dry_run=options["dry_run"],
                 confirm=options["confirm"],
+                full=bool(options.get("full")),
             )
         except RosterError as exc:
             self._refuse(options, str(exc))
@@ -188,14 +220,55 @@ class Command(BaseCommand):
                 self.stdout.write("SSO is live: legacy students are now temporary seats.")
             for error in sync.errors:
                 self.stdout.write(f"error: {error}")
-        self.stdout.write(json.dumps(sync.result()) if as_json else "")
+            self._report_events(sync)
+        result = {**sync.result(), **({"events": sync.events} if sync.events else {})}
+        self.stdout.write(json.dumps(result) if as_json else "")
+
+    def _report_events(self, sync: RosterSync) -> None:
+        """How a Clever sync read the roster: the events after the cursor, or all of it."""
+        how = sync.events
+        if not how:
+            return
+        if how.get("mode") == "events":
+            ignored = how.get("ignored_types") or {}
+            self.stdout.write(
+                f"Clever events after {how.get('after')} through {how.get('through')}: "
+                f"{how.get('read', 0)} read, {how.get('ignored', 0)} ignored"
+                + (f" ({', '.join(f'{t} {n}' for t, n in ignored.items())})" if ignored else "")
+            )
+            if sync.status == SyncStatus.FAILED:
+                self.stdout.write(
+                    "the events cursor stays where it was; `carryover roster sync --full` "
+                    "reads the whole roster and starts the events again"
+                )
+        elif how.get("through"):
+            self.stdout.write(f"read the whole roster; Clever events cursor: {how['through']}")
+        if how.get("note"):
+            self.stdout.write(f"note: {how['note']}")
 
     def _connect(self, options: dict[str, Any]) -> None:
         account = self._account(options["account"])
         provider = ConnectionProvider(options["provider"])
+        version = options["oneroster_version"]
         if provider == ConnectionProvider.CLEVER:
             secret, base_url, key = options["token"], options["api_url"], ""
+        elif version == OneRosterVersion.V1P2:
+            if options["key"] or options["secret"]:
+                raise CommandError(
+                    "OneRoster 1.2 uses OAuth 2: give --client-id and --client-secret "
+                    "(--key and --secret are the OAuth 1.0a credentials of 1.1)"
+                )
+            secret, base_url, key = (
+                options["client_secret"],
+                options["base_url"],
+                options["client_id"],
+            )
         else:
+            if options["client_id"] or options["client_secret"] or options["token_url"]:
+                raise CommandError(
+                    "--client-id, --client-secret and --token-url are for OneRoster 1.2: "
+                    "add --oneroster-version 1.2 (1.1 takes --key and --secret)"
+                )
             secret, base_url, key = options["secret"], options["base_url"], options["key"]
         try:
             connection = services.connect_provider(
@@ -205,14 +278,54 @@ class Command(BaseCommand):
                 district_id=options["district"],
                 client_key=key,
                 secret=secret or "",
+                oneroster_version=version,
+                token_url=options["token_url"],
                 sign_on_tenant=options["tenant"] or options["district"],
+                use_events=not options["no_events"],
             )
         except RosterError as exc:
             raise CommandError(str(exc)) from exc
+        what = connection.get_provider_display()
+        if provider == ConnectionProvider.CLASSLINK:
+            what = f"ClassLink, {connection.get_oneroster_version_display()}"
         self.stdout.write(
-            f"account {account.account_number} connected to {connection.get_provider_display()}"
-            f" (secret {connection.masked_secret})"
+            f"account {account.account_number} connected to {what}; the secret is stored "
+            "encrypted and is not shown"
         )
+
+    def _show(self, options: dict[str, Any]) -> None:
+        account = self._account(options["account"])
+        connection = RosterConnection.objects.filter(account=account).defer("secret").first()
+        if connection is None:
+            raise CommandError(f"account {account.account_number} is not connected")
+        rows = [("provider", connection.get_provider_display())]
+        if connection.provider == ConnectionProvider.CLEVER:
+            rows += [
+                ("district", connection.district_id or "-"),
+                ("API base URL", connection.base_url or "(settings: CLEVER_API_BASE)"),
+                ("district token", "stored encrypted (not shown)"),
+                ("events", "on" if connection.use_events else "off (every sync reads all)"),
+                ("events cursor", connection.events_cursor or "- (the next sync reads all)"),
+            ]
+        else:
+            rows += [
+                ("OneRoster", connection.get_oneroster_version_display()),
+                ("base URL", connection.base_url),
+            ]
+            if connection.oneroster_version == OneRosterVersion.V1P2:
+                rows += [
+                    ("token URL", connection.token_endpoint),
+                    ("client id", connection.client_key),
+                    ("client secret", "stored encrypted (not shown)"),
+                ]
+            else:
+                rows += [
+                    ("consumer key", connection.client_key),
+                    ("consumer secret", "stored encrypted (not shown)"),
+                ]
+        rows.append(("updated", f"{connection.updated_at:%Y-%m-%d %H:%M}"))
+        for label, value in rows:
+            self.stdout.write(f"{label + ':':16} {value}")
 
     def _status(self, options: dict[str, Any]) -> None:
         account = self._account(options["account"])
@@ -223,4 +336,5 @@ class Command(BaseCommand):
                 f"{sync.status:8} {sync.percent:>3}% "
                 + " ".join(f"{k}={v}" for k, v in totals.items())
                 + (f"  guard: {sync.guard_reason}" if sync.guard_reason else "")
+                + (f"  [{sync.events['mode']}]" if sync.events.get("mode") else "")
             )
