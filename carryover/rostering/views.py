@@ -82,6 +82,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
         request,
         source=SyncSource(connection.provider),
         dry_run=request.POST.get("dry_run") == "1",
+        full=request.POST.get("full") == "1",
     )
 
 

@@ -508,3 +508,33 @@ def test_over_http_an_event_added_for_the_demo_reaches_the_next_sync(live_server
     assert after.counts["updated"]["people"] == 1
     assert person(account, MAYA).first_name == "Mayra"
     assert cursor(account) == added.json()["data"]["id"]
+
+
+def test_the_roster_page_says_how_the_next_sync_reads_and_queues_a_full_read(
+    account: Account, synced: RosterSync, school_admin: User
+) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(school_admin)
+    page = client.get("/school/roster/").text
+    assert "reads only what changed in Clever since" in page
+    assert cursor(account) in page
+    assert f"#{synced.pk} · Clever Data API (whole roster)" in page
+    assert 'name="full" value="1"' in page
+
+    response = client.post("/school/roster/sync", {"full": "1"})
+
+    assert response.status_code == 302
+    queued = RosterSync.objects.exclude(pk=synced.pk).get()
+    assert queued.full is True and queued.status == SyncStatus.QUEUED
+    assert cursor(account) == newest_event_id()  # nothing read or applied yet
+
+    delta = services.run_sync(sync_id=queued.pk)
+    assert delta.events["mode"] == "bulk"
+    plain = services.run_sync(
+        sync_id=services.start_sync(account=account, source=SyncSource.CLEVER).pk
+    )
+    assert plain.events["mode"] == "events" and plain.events["read"] == 0
+    page = client.get("/school/roster/").text
+    assert f"#{plain.pk} · Clever Data API (changes only: 0 events)" in page
