@@ -149,3 +149,28 @@ def test_connect_stores_the_connection_without_echoing_the_secret(account: Accou
     assert (connection.base_url, connection.client_key) == ("https://roster.example", "k1")
     event = AuditEvent.objects.get(event_type=EventType.ROSTER_CONNECTED)
     assert "s3cret-value-9" not in json.dumps(event.data)
+
+
+def test_connect_reads_a_secret_given_as_dash_from_standard_input(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("tok-from-stdin-77\n"))
+
+    code, out, _ = roster("connect", "--account", "314159", "--provider", "clever", "--token", "-")
+
+    assert code == 0
+    assert "tok-from-stdin-77" not in out
+    assert RosterConnection.objects.get(account=account).secret == "tok-from-stdin-77"
+
+
+def test_connect_with_dash_and_nothing_on_standard_input_stores_nothing(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="no secret on standard input"):
+        roster("connect", "--account", "314159", "--provider", "clever", "--token", "-")
+
+    assert not RosterConnection.objects.filter(account=account).exists()

@@ -66,7 +66,7 @@ class Command(BaseCommand):
         connect = sub.add_parser("connect", help="store the account's roster connection")
         account_arg(connect)
         connect.add_argument("--provider", required=True, choices=ConnectionProvider.values)
-        connect.add_argument("--token", help="Clever district token")
+        connect.add_argument("--token", help="Clever district token (-: read standard input)")
         connect.add_argument("--district", default="", help="Clever district id")
         connect.add_argument("--base-url", default="", help="OneRoster REST base URL (ClassLink)")
         connect.add_argument(
@@ -77,9 +77,11 @@ class Command(BaseCommand):
             "(OAuth 2, --client-id/--client-secret)",
         )
         connect.add_argument("--key", default="", help="OneRoster 1.1 OAuth 1.0a consumer key")
-        connect.add_argument("--secret", help="OneRoster 1.1 OAuth 1.0a consumer secret")
+        connect.add_argument("--secret", help="OneRoster 1.1 OAuth 1.0a consumer secret (-: stdin)")
         connect.add_argument("--client-id", default="", help="OneRoster 1.2 OAuth 2 client id")
-        connect.add_argument("--client-secret", help="OneRoster 1.2 OAuth 2 client secret")
+        connect.add_argument(
+            "--client-secret", help="OneRoster 1.2 OAuth 2 client secret (-: stdin)"
+        )
         connect.add_argument(
             "--token-url",
             default="",
@@ -270,6 +272,11 @@ class Command(BaseCommand):
                     "add --oneroster-version 1.2 (1.1 takes --key and --secret)"
                 )
             secret, base_url, key = options["secret"], options["base_url"], options["key"]
+        if secret == "-":  # noqa: S105 (not a password: the "read standard input" marker)
+            # Read from standard input, so the secret stays out of shell history and `ps`.
+            secret = sys.stdin.readline().strip()
+            if not secret:
+                raise CommandError("no secret on standard input; nothing was stored")
         try:
             connection = services.connect_provider(
                 account=account,
