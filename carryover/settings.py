@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "carryover.sso",
     "carryover.sandbox",
     "carryover.console",
+    "carryover.matching",
     "carryover.web",
 ]
 

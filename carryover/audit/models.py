@@ -45,6 +45,14 @@ class EventType(models.TextChoices):
     LEGACY_RESTORED = "legacy_restored", "Erased old account restored"
     LEGACY_PURGED = "legacy_purged", "Erased old account deleted for good"
     LOGINS_EXPORTED = "logins_exported", "Student logins exported"
+    NAME_MATCH_UPLOADED = "name_match_uploaded", "Plan B: logins file uploaded and matched"
+    NAME_MATCH_CONFIRMED = "name_match_confirmed", "Plan B: match confirmed"
+    NAME_MATCHES_CONFIRMED = "name_matches_confirmed", "Plan B: every sure match confirmed"
+    NAME_MATCH_REJECTED = "name_match_rejected", "Plan B: match rejected"
+    NAME_MATCH_REOPENED = "name_match_reopened", "Plan B: decision taken back"
+    NAME_MATCH_MERGE_STARTED = "name_match_merge_started", "Plan B: merging confirmed rows"
+    NAME_MATCH_MERGE_FINISHED = "name_match_merge_finished", "Plan B: merge job finished"
+    NAME_MATCH_REPORT_DOWNLOADED = "name_match_report_downloaded", "Plan B: report downloaded"
 
 
 class AuditEvent(models.Model):

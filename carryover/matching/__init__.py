@@ -1,6 +1,8 @@
 """Plan B matching: typed real names (or nothing but an old username) to rostered students.
 
-Pure, ORM-free library; the Django app (apps.py) has no models yet. Public API:
+The matching itself is a pure, ORM-free library; the Django side (models, selectors,
+services, merges, views, the `names` command) stores Plan B uploads and their review.
+The library's public API:
 
 - `carryover.matching.api.match_rows(typed, roster, *, today=None) -> list[MatchResult]`
 - `carryover.matching.links.suggest_links(rostered, legacy, *, today=None) -> list[LinkSuggestion]`

@@ -18,3 +18,19 @@ class LoginsFileError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class NameMatchRefused(Exception):
+    """A review action or merge run of Plan B is not allowed; `message` says why.
+
+    `code` is stable for the tests and the command line (e.g. `student_taken`,
+    `not_a_candidate`, `job_merging`, `nothing_to_merge`).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message

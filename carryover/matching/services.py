@@ -1,0 +1,504 @@
+"""Plan B: upload the filled-in logins file, review the matches, merge the confirmed ones.
+
+1. `prepare_upload` reads the file (`files.read_logins_file`), checks its usernames
+   against the account and the uploader's reach, fills every typed row from the
+   database (never from the file's own columns) and matches it against the account's
+   active rostered students. It writes nothing: the command line's `names match`
+   stops there. `upload_logins_file` then stores the job and its rows in one
+   transaction with its audit row.
+2. A person confirms, picks another student for, rejects or reopens each row, or
+   confirms every sure row at once. Each is its own transaction that locks the job
+   (no decision while it merges) and the row; the database refuses the same student
+   on two confirmed rows of a job.
+3. The confirmed rows then merge in the background: `merges.py`.
+
+Who may act is `rules.py`: support staff on any account, a school admin on their
+account, a teacher on the jobs they uploaded (of their own classes), the command line
+(actor None) on any. Admins and support may give a row any active rostered student of
+the account; a teacher only one of the row's candidates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from carryover.accounts.models import Account, Role, Section, User
+from carryover.accounts.selectors import list_sections_for_user
+from carryover.audit.models import EventType
+from carryover.audit.services import record_event
+from carryover.matching import selectors
+from carryover.matching.errors import LoginsFileError, NameMatchRefused
+from carryover.matching.models import (
+    Decision,
+    JobStatus,
+    NameMatchJob,
+    NameMatchRow,
+    ReviewState,
+)
+from carryover.matching.rules import check_can_review, check_can_upload, may_pick_any_student
+from carryover.matching.types import MatchResult, TypedRow
+
+if TYPE_CHECKING:
+    from carryover.matching.files import LoginsFile
+
+LIVE_LEGACY = ("active", "temporary")
+
+
+# --- reading and matching (writes nothing) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedUpload:
+    """A read, checked and matched file, not stored yet."""
+
+    file: LoginsFile
+    typed: list[TypedRow]
+    results: list[MatchResult]
+    roster_size: int
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts = {"rows": len(self.results), "sure": 0, "review": 0, "none": 0}
+        for result in self.results:
+            counts[result.decision] += 1
+        counts["skipped"] = len(self.skipped)
+        return counts
+
+
+def _check_reach(
+    *,
+    actor: User | None,
+    section: Section | None,
+    rows: tuple[TypedRow, ...],
+    facts: dict[str, selectors.LegacyFacts],
+) -> None:
+    """A teacher's rows must be old accounts of their own classes; with `section`,
+    every row's old account must be in that class. The first row out of reach names why."""
+    own: set[int] | None = None
+    if actor is not None and actor.role == Role.TEACHER:
+        own = set(list_sections_for_user(actor).values_list("pk", flat=True))
+    if own is None and section is None:
+        return
+    for row in rows:
+        fact = facts[row.username.lower()]
+        where = fact.class_names
+        in_class = f"it is in {where}" if where else "it is in no class"
+        if section is not None and section.pk not in fact.section_ids:
+            raise LoginsFileError(
+                "not_in_class",
+                f"Row {row.row_number}: {row.username} is not in {section.name} ({in_class}).",
+                row.row_number,
+            )
+        if own is not None and not (own & fact.section_ids):
+            if where:
+                message = (
+                    f"Row {row.row_number}: {row.username} is in another teacher's class "
+                    f"({where}); you can upload old accounts of your own classes only."
+                )
+            else:
+                message = (
+                    f"Row {row.row_number}: {row.username} is in none of your classes; "
+                    "you can upload old accounts of your own classes only."
+                )
+            raise LoginsFileError("not_your_class", message, row.row_number)
+
+
+def _typed_row(row: TypedRow, fact: selectors.LegacyFacts, account: Account) -> TypedRow:
+    from carryover.matching.names import grade_number
+
+    sections = fact.placement.sections
+    first = sections[0] if sections else None
+    return TypedRow(
+        row_number=row.row_number,
+        typed_name=row.typed_name,
+        username=fact.username,
+        legacy_id=fact.legacy_id,
+        old_class=first[1] if first else "",
+        old_teacher=fact.placement.teachers[0] if fact.placement.teachers else "",
+        old_grade=grade_number(first[2]) if first else None,
+        old_school=fact.school,
+        account_number=account.account_number,
+        last_practised=fact.last_practised,
+        tracks=fact.tracks,
+    )
+
+
+def prepare_upload(
+    *,
+    account: Account,
+    data: bytes,
+    filename: str,
+    actor: User | None = None,
+    section: Section | None = None,
+    today: dt.date | None = None,
+) -> PreparedUpload:
+    """Read, check and match a filled-in logins file. Writes nothing.
+
+    Raises `LoginsFileError` naming the row for a file it will not use: unreadable,
+    a formula, a repeated or unknown username, another account's username, an old
+    account outside the uploader's classes (or outside `section`). Rows whose old
+    account is already merged or erased are left out and listed in `skipped`.
+    """
+    from carryover.matching.api import match_rows
+    from carryover.matching.files import check_usernames, read_logins_file
+
+    logins = read_logins_file(data, filename=filename, account_number=account.account_number)
+    if not logins.rows:
+        raise LoginsFileError(
+            "no_rows", "The file lists no old usernames under its header.", logins.header_row
+        )
+    legacy = selectors.legacy_by_username(account, (r.username for r in logins.rows))
+    unknown = [r.username for r in logins.rows if r.username.lower() not in legacy]
+    elsewhere = selectors.usernames_elsewhere(account, unknown) if unknown else set()
+    check_usernames(logins.rows, known=legacy.keys(), elsewhere=elsewhere)
+    by_id = selectors.legacy_facts(list(legacy.values()))
+    facts = {key: by_id[user.pk] for key, user in legacy.items()}
+    _check_reach(actor=actor, section=section, rows=logins.rows, facts=facts)
+
+    typed: list[TypedRow] = []
+    skipped: list[dict[str, Any]] = []
+    for row in logins.rows:
+        fact = facts[row.username.lower()]
+        if fact.seat_state not in LIVE_LEGACY:
+            state = "merged" if fact.seat_state == "merged" else "erased"
+            skipped.append(
+                {
+                    "row": row.row_number,
+                    "username": fact.username,
+                    "typed_name": row.typed_name,
+                    "reason": f"the old account is already {state}",
+                }
+            )
+            continue
+        typed.append(_typed_row(row, fact, account))
+    if not typed:
+        raise LoginsFileError(
+            "nothing_to_match",
+            "Every old account in the file is already merged or erased: nothing to match.",
+        )
+    roster = selectors.roster_students(account)
+    results = match_rows(typed, roster, today=today or timezone.localdate())
+    return PreparedUpload(
+        file=logins, typed=typed, results=results, roster_size=len(roster), skipped=skipped
+    )
+
+
+# --- storing an upload ---------------------------------------------------------------------
+
+
+def _candidates_json(result: MatchResult) -> list[dict[str, Any]]:
+    return [
+        {"student_id": c.student.id, "score": c.score, "reasons": list(c.reasons)}
+        for c in result.candidates
+    ]
+
+
+def _clamp(score: float) -> float:
+    return min(1.0, max(0.0, float(score)))
+
+
+@transaction.atomic(durable=True)
+def store_upload(
+    *,
+    account: Account,
+    actor: User | None,
+    section: Section | None,
+    filename: str,
+    prepared: PreparedUpload,
+    via: str,
+) -> NameMatchJob:
+    """Store a prepared upload: the job, its rows (one bulk insert) and one
+    NAME_MATCH_UPLOADED audit row, in one transaction."""
+    counts = prepared.counts()
+    job = NameMatchJob.objects.create(
+        account=account,
+        uploaded_by=actor,
+        section=section,
+        filename=filename[:255],
+        file_format=prepared.file.format,
+        status=JobStatus.MATCHED,
+        counts=counts,
+        skipped=prepared.skipped,
+    )
+    NameMatchRow.objects.bulk_create(
+        [
+            NameMatchRow(
+                job=job,
+                row_number=result.row.row_number,
+                username=result.row.username,
+                typed_name=result.row.typed_name[:300],
+                legacy_id=result.row.legacy_id,
+                decision=result.decision,
+                proposed_student_id=result.student.id if result.student is not None else None,
+                score=_clamp(result.score),
+                reasons=list(result.reasons),
+                candidates=_candidates_json(result),
+            )
+            for result in prepared.results
+        ],
+        batch_size=1000,
+    )
+    record_event(
+        event_type=EventType.NAME_MATCH_UPLOADED,
+        actor=actor,
+        account=account,
+        data={
+            "job_id": job.pk,
+            "filename": job.filename,
+            "format": job.file_format,
+            "section_id": section.pk if section is not None else None,
+            "counts": counts,
+            "via": via,
+        },
+    )
+    return job
+
+
+def upload_logins_file(
+    *,
+    account: Account,
+    actor: User | None,
+    data: bytes,
+    filename: str,
+    section: Section | None = None,
+    today: dt.date | None = None,
+    via: str = "page",
+) -> NameMatchJob:
+    """Read, check and match the file, then store the job, its rows and one
+    NAME_MATCH_UPLOADED audit row in one transaction. A refused file (LoginsFileError,
+    NameMatchRefused) stores nothing. Reading and matching run outside the transaction."""
+    check_can_upload(actor=actor, account=account, section=section)
+    prepared = prepare_upload(
+        account=account, data=data, filename=filename, actor=actor, section=section, today=today
+    )
+    return store_upload(
+        account=account,
+        actor=actor,
+        section=section,
+        filename=filename,
+        prepared=prepared,
+        via=via,
+    )
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+def _lock(row: NameMatchRow, actor: User | None) -> tuple[NameMatchJob, NameMatchRow]:
+    """Lock the job, then the row (always in that order), re-read both and check the
+    row may still change."""
+    job = NameMatchJob.objects.select_for_update().select_related("account").get(pk=row.job_id)
+    check_can_review(actor=actor, job=job)
+    locked = (
+        NameMatchRow.objects.select_for_update(of=("self",))
+        .select_related("proposed_student", "chosen_student")
+        .get(pk=row.pk)
+    )
+    if job.status == JobStatus.MERGING:
+        raise NameMatchRefused(
+            "job_merging", "The confirmed rows are being merged; wait until that is done."
+        )
+    if locked.merge_id is not None:
+        raise NameMatchRefused(
+            "row_merged",
+            f"Row {locked.row_number} is merged already; undo the merge from Merges first.",
+        )
+    return job, locked
+
+
+def _row_data(row: NameMatchRow, **extra: Any) -> dict[str, Any]:
+    return {
+        "job_id": row.job_id,
+        "row_id": row.pk,
+        "row_number": row.row_number,
+        "username": row.username,
+        "legacy_id": row.legacy_id,
+        "decision": row.decision,
+        **extra,
+    }
+
+
+def _choose(
+    *, job: NameMatchJob, row: NameMatchRow, student: User, actor: User | None, picked: bool
+) -> NameMatchRow:
+    if row.review_state == ReviewState.CONFIRMED and row.chosen_student_id == student.pk:
+        return row  # already so: nothing changes, no second audit row
+    if not selectors.list_active_rostered(job.account).filter(pk=student.pk).exists():
+        raise NameMatchRefused(
+            "not_rostered",
+            f"{student.display_name} is not an active rostered student of this account.",
+        )
+    taken = (
+        job.rows.filter(review_state=ReviewState.CONFIRMED, chosen_student=student)
+        .exclude(pk=row.pk)
+        .first()
+    )
+    if taken is not None:
+        raise NameMatchRefused(
+            "student_taken",
+            f"{student.display_name} is already chosen for row {taken.row_number} "
+            f"({taken.username}); one student takes one old account.",
+        )
+    old_state, old_student = row.review_state, row.chosen_student_id
+    row.review_state = ReviewState.CONFIRMED
+    row.chosen_student = student
+    row.decided_by = actor
+    row.decided_at = timezone.now()
+    row.merge_error = ""
+    try:
+        with transaction.atomic():
+            row.save(
+                update_fields=[
+                    "review_state",
+                    "chosen_student",
+                    "decided_by",
+                    "decided_at",
+                    "merge_error",
+                ]
+            )
+    except IntegrityError as exc:
+        # The partial unique index settles a race the job lock did not (it always should).
+        raise NameMatchRefused(
+            "student_taken", f"{student.display_name} is already chosen for another row."
+        ) from exc
+    record_event(
+        event_type=EventType.NAME_MATCH_CONFIRMED,
+        actor=actor,
+        subject=student,
+        account=job.account,
+        data=_row_data(
+            row,
+            student_id=student.pk,
+            picked=picked,
+            old_review_state=old_state,
+            old_student_id=old_student,
+            new_review_state=ReviewState.CONFIRMED,
+        ),
+    )
+    return row
+
+
+@transaction.atomic(durable=True)
+def confirm_row(*, row: NameMatchRow, actor: User | None) -> NameMatchRow:
+    """Confirm the student the matcher proposed. Idempotent; locks the job and the row."""
+    job, row = _lock(row, actor)
+    if row.proposed_student is None:
+        raise NameMatchRefused(
+            "no_proposal",
+            f"Row {row.row_number} has no proposed student: pick one of its candidates.",
+        )
+    return _choose(job=job, row=row, student=row.proposed_student, actor=actor, picked=False)
+
+
+@transaction.atomic(durable=True)
+def pick_student(*, row: NameMatchRow, actor: User | None, student: User) -> NameMatchRow:
+    """Confirm the row with another student: one of its candidates, or (admins, support)
+    any active rostered student of the account. Idempotent; locks the job and the row."""
+    job, row = _lock(row, actor)
+    candidate_ids = {int(c["student_id"]) for c in row.candidates}
+    if student.pk not in candidate_ids and not may_pick_any_student(actor=actor, job=job):
+        raise NameMatchRefused(
+            "not_a_candidate",
+            f"{student.display_name} is not one of row {row.row_number}'s candidates.",
+        )
+    if student.account_id != job.account_id:
+        raise NameMatchRefused("not_rostered", "That student belongs to another account.")
+    return _choose(job=job, row=row, student=student, actor=actor, picked=True)
+
+
+def _set_state(row: NameMatchRow, actor: User | None, state: ReviewState) -> NameMatchRow:
+    job, row = _lock(row, actor)
+    if row.review_state == state:
+        return row
+    old_state, old_student = row.review_state, row.chosen_student_id
+    row.review_state = state
+    row.chosen_student = None
+    row.merge_error = ""
+    undecided = state == ReviewState.PENDING
+    row.decided_by = None if undecided else actor
+    row.decided_at = None if undecided else timezone.now()
+    row.save(
+        update_fields=["review_state", "chosen_student", "decided_by", "decided_at", "merge_error"]
+    )
+    record_event(
+        event_type=EventType.NAME_MATCH_REOPENED if undecided else EventType.NAME_MATCH_REJECTED,
+        actor=actor,
+        account=job.account,
+        data=_row_data(
+            row,
+            old_review_state=old_state,
+            old_student_id=old_student,
+            new_review_state=state,
+        ),
+    )
+    return row
+
+
+@transaction.atomic(durable=True)
+def reject_row(*, row: NameMatchRow, actor: User | None) -> NameMatchRow:
+    """No student for this old account (it will not merge). Idempotent."""
+    return _set_state(row, actor, ReviewState.REJECTED)
+
+
+@transaction.atomic(durable=True)
+def reopen_row(*, row: NameMatchRow, actor: User | None) -> NameMatchRow:
+    """Take a confirmation or rejection back (the row waits for a decision again)."""
+    return _set_state(row, actor, ReviewState.PENDING)
+
+
+@transaction.atomic(durable=True)
+def confirm_all_sure(*, job: NameMatchJob, actor: User | None) -> int:
+    """Confirm every pending sure row whose student no other confirmed row has taken,
+    with one UPDATE and one audit row. Answers how many rows it confirmed (0 the second
+    time, and no audit row then). Locks the job."""
+    job = NameMatchJob.objects.select_for_update().select_related("account").get(pk=job.pk)
+    check_can_review(actor=actor, job=job)
+    if job.status == JobStatus.MERGING:
+        raise NameMatchRefused(
+            "job_merging", "The confirmed rows are being merged; wait until that is done."
+        )
+    taken = job.rows.filter(
+        review_state=ReviewState.CONFIRMED, chosen_student__isnull=False
+    ).values("chosen_student_id")
+    rows = job.rows.filter(
+        decision=Decision.SURE,
+        review_state=ReviewState.PENDING,
+        proposed_student__isnull=False,
+        merge__isnull=True,
+    ).exclude(proposed_student__in=taken)
+    numbers = list(rows.order_by("row_number").values_list("row_number", flat=True))
+    if not numbers:
+        return 0
+    confirmed = rows.update(
+        review_state=ReviewState.CONFIRMED,
+        chosen_student=F("proposed_student"),
+        decided_by=actor,
+        decided_at=timezone.now(),
+        merge_error="",
+    )
+    record_event(
+        event_type=EventType.NAME_MATCHES_CONFIRMED,
+        actor=actor,
+        account=job.account,
+        data={"job_id": job.pk, "confirmed": confirmed, "row_numbers": numbers},
+    )
+    return confirmed
+
+
+# --- the summary report ----------------------------------------------------------------------
+
+
+def record_report_download(*, job: NameMatchJob, actor: User | None) -> None:
+    """The audit row of a summary report download (it names children)."""
+    record_event(
+        event_type=EventType.NAME_MATCH_REPORT_DOWNLOADED,
+        actor=actor,
+        account=job.account,
+        data={"job_id": job.pk},
+    )
