@@ -176,11 +176,58 @@ def test_demo_runs_the_development_server_on_localhost_without_the_reloader(run,
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(demo_command, "call_command", fake)
+    workers = _fake_workers(monkeypatch)
 
     out = run("demo", "--port", "8123")
 
     assert calls == [(("127.0.0.1:8123",), {"use_reloader": False})]
     assert "Sign in at http://127.0.0.1:8123/sign-in/" in out
+    # The background worker ran beside the server, and stopped with it.
+    [worker] = workers
+    assert worker.args[1:4] == ["-m", "carryover.cli", "db_worker"]
+    assert worker.env["DJANGO_SETTINGS_MODULE"] == "tests.settings"
+    assert worker.terminated
+
+
+class _FakeWorker:
+    def __init__(self, args, env):
+        self.args, self.env, self.terminated = args, env, False
+
+    def terminate(self):
+        self.terminated = True
+
+    def wait(self, timeout=None):
+        return 0
+
+    def kill(self):  # pragma: no cover - only when terminate is not enough
+        raise AssertionError("terminate was enough")
+
+
+def _fake_workers(monkeypatch):
+    started = []
+
+    def popen(args, env):
+        started.append(_FakeWorker(args, env))
+        return started[-1]
+
+    monkeypatch.setattr(demo_command.subprocess, "Popen", popen)
+    return started
+
+
+def test_demo_without_a_worker_starts_none_and_the_server_still_runs(run, monkeypatch):
+    served = []
+    real = demo_command.call_command
+    monkeypatch.setattr(
+        demo_command,
+        "call_command",
+        lambda name, *a, **k: served.append(name) if name == "runserver" else real(name, *a, **k),
+    )
+    workers = _fake_workers(monkeypatch)
+
+    run("demo", "--no-worker")
+
+    assert served == ["runserver"]
+    assert workers == []
 
 
 def test_reset_outside_the_demo_sqlite_file_is_refused_and_changes_nothing(run):

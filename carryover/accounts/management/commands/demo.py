@@ -1,12 +1,18 @@
-"""`carryover demo [--no-server] [--reset] [--port 8000]`: the product on a fresh machine.
+"""`carryover demo [--no-server] [--no-worker] [--reset] [--port 8000]`: the product on a
+fresh machine.
 
 Creates ./var/ (settings do: the SQLite file and a generated secret key, unless
 DATABASE_URL says otherwise), migrates, loads the demo world once, prints how to sign in
-as each persona, and runs the development server on 127.0.0.1.
+as each persona, and runs the development server on 127.0.0.1 with the background
+worker (`db_worker`: roster syncs and Plan B merges started from the pages) beside it.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +49,12 @@ class Command(BaseCommand):
             help="Start again from an empty demo database (only the demo's own SQLite file).",
         )
         parser.add_argument("--port", type=int, default=8000, help="Port (default 8000).")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not start the background worker (roster syncs and Plan B merges "
+            "started from the pages then wait for `carryover db_worker`).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         port = options["port"]
@@ -66,7 +78,28 @@ class Command(BaseCommand):
         self.stdout.write(self._sign_in_table(account, port))
         if options["no_server"]:
             return
-        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        worker = None if options["no_worker"] else self._start_worker()
+        # Stopped with SIGTERM (not Ctrl-C), still stop the worker on the way out.
+        previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if worker is not None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+    def _start_worker(self) -> subprocess.Popen[bytes]:
+        """The background worker (roster syncs, Plan B merges, purges) beside the server,
+        in its own process with the same settings and database; stopped with the server."""
+        self.stdout.write("Starting the background worker (carryover db_worker) ...")
+        return subprocess.Popen(
+            [sys.executable, "-m", "carryover.cli", "db_worker", "--no-reload", "--interval", "1"],
+            env=dict(os.environ),  # the same settings module and DATABASE_URL as this process
+        )
 
     def _where(self) -> str:
         own = demo_sqlite_file()
