@@ -285,9 +285,13 @@ def link_suggestion_confirm(request: HttpRequest, section_id: int) -> HttpRespon
         return back
     target, old = form.cleaned_data["target"], form.cleaned_data["legacy"]
     if request.POST.get("action") != "confirm":
-        context: dict[str, Any] = {"section": section}
+        context: dict[str, Any] = {
+            "section": section,
+            "back_url": reverse("merging:link_suggestions", args=[section.pk]),
+            "confirm_url": reverse("merging:link_suggestion_confirm", args=[section.pk]),
+        }
         context.update(_preview_context(preview_merge(legacy=old, target=target)))
-        return render(request, "merging/link_suggestion_preview.html", context)
+        return render(request, "merging/link_preview.html", context)
     try:
         outcome = link_legacy_student(legacy=old, target=target, actor=actor)
     except MergeRefused as exc:
