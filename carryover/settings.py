@@ -272,7 +272,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint (the instructions PDF) logs each render's steps and every browser-only
+        # CSS property it skips; the PDF module logs what it refuses to fetch itself.
+        "weasyprint": {"level": "ERROR"},
+    },
 }
 
 # --- product rules ----------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
-from carryover.accounts.models import Account, Role, SeatState, User
+from carryover.accounts.models import Account, Role, SeatState, Section, User
 from carryover.accounts.selectors import LIVE_SEAT_STATES
 from carryover.audit.models import AuditEvent, EventType
 from carryover.audit.services import record_event
@@ -363,5 +363,23 @@ def record_logins_export(
             "section_id": section_id,
             "erase_set": erase_set,
             "via": via,
+        },
+    )
+
+
+def record_instructions_download(*, section: Section, actor: User, cards: int | None) -> AuditEvent:
+    """The audit row of one instructions PDF: with its cards it names the class's old
+    usernames, so it is logged like Export Student Logins (`cards`: how many, or None
+    when left out)."""
+    return record_event(
+        event_type=EventType.LOGINS_EXPORTED,
+        actor=actor,
+        account=section.account,
+        data={
+            "format": "pdf",
+            "section_id": section.pk,
+            "erase_set": False,
+            "via": "instructions",
+            "cards": cards,
         },
     )

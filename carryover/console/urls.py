@@ -13,4 +13,9 @@ urlpatterns = [
     path("logins/export/", views.export_account, name="export_account"),
     path("classes/<int:section_id>/logins/export/", views.export_class, name="export_class"),
     path("classes/<int:section_id>/instructions/", views.instructions, name="instructions"),
+    path(
+        "classes/<int:section_id>/instructions.pdf",
+        views.instructions_pdf,
+        name="instructions_pdf",
+    ),
 ]

@@ -177,23 +177,51 @@ def export_class(request: HttpRequest, section_id: int) -> HttpResponse:
 # --- printable instructions ------------------------------------------------------------------
 
 
+def _instructions_context(request: HttpRequest, section: Section) -> dict[str, Any]:
+    with_cards = request.GET.get("cards", "1") != "0"
+    students = list(selectors.list_unmerged_in_section(section=section)) if with_cards else []
+    return {
+        "section": section,
+        "account": section.account,
+        "with_cards": with_cards,
+        "students": students,
+        "steps": [1, 2, 3],
+    }
+
+
 @login_required
 @require_GET
 def instructions(request: HttpRequest, section_id: int) -> HttpResponse:
     section = get_section_for_user(_actor(request), section_id)
-    with_cards = request.GET.get("cards", "1") != "0"
-    students = list(selectors.list_unmerged_in_section(section=section)) if with_cards else []
-    return render(
-        request,
-        "console/instructions.html",
-        {
-            "section": section,
-            "account": section.account,
-            "with_cards": with_cards,
-            "students": students,
-            "steps": [1, 2, 3],
-        },
+    return render(request, "console/instructions.html", _instructions_context(request, section))
+
+
+@login_required
+@require_GET
+def instructions_pdf(request: HttpRequest, section_id: int) -> HttpResponse:
+    """The same page as a PDF download (`?cards=0` as on the page; `?paper=a4`)."""
+    actor = _actor(request)
+    section = get_section_for_user(actor, section_id)
+    paper = request.GET.get("paper", "letter")
+    if paper not in ("letter", "a4"):
+        raise Http404("No such paper size.")
+    context = _instructions_context(request, section)
+    from carryover.console.pdf import render_instructions_pdf  # WeasyPrint loads on first use
+
+    pdf = render_instructions_pdf(request, context, paper=paper)
+    services.record_instructions_download(
+        section=section,
+        actor=actor,
+        cards=len(context["students"]) if context["with_cards"] else None,
     )
+    name = slugify(section.name) or f"class-{section.pk}"
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        content_disposition_header(True, f"get-records-{name}-{section.account.account_number}.pdf")
+        or "attachment"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- erase, restore ------------------------------------------------------------------------
