@@ -313,6 +313,12 @@ ROSTER_TEMPORARY_SEAT_DAYS = env_int("ROSTER_TEMPORARY_SEAT_DAYS", 60)
 ROSTER_HTTP_TIMEOUT = float(env_str("ROSTER_HTTP_TIMEOUT") or 30)
 # A running sync whose progress has not moved for this long is taken as crashed.
 ROSTER_SYNC_STALE_MINUTES = env_int("ROSTER_SYNC_STALE_MINUTES", 60)
+# Plan B: a logins file of at most this many rows is matched in the upload request;
+# a larger one (a district's) is matched by the background worker, past proxy timeouts.
+PLAN_B_MATCH_IN_REQUEST_ROWS = env_int("PLAN_B_MATCH_IN_REQUEST_ROWS", 2000)
+# ... and so is every file of an account with more rostered students than this (the
+# roster's size, not the file's, is what a class's upload in a district waits for).
+PLAN_B_MATCH_IN_REQUEST_ROSTER = env_int("PLAN_B_MATCH_IN_REQUEST_ROSTER", 20000)
 
 
 # --- sign-on (Clever, ClassLink) and the provider sandboxes --------------------------

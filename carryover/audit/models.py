@@ -46,6 +46,12 @@ class EventType(models.TextChoices):
     LEGACY_PURGED = "legacy_purged", "Erased old account deleted for good"
     LOGINS_EXPORTED = "logins_exported", "Student logins exported"
     NAME_MATCH_UPLOADED = "name_match_uploaded", "Plan B: logins file uploaded and matched"
+    NAME_MATCH_MATCHED = "name_match_matched", "Plan B: large file matched in the background"
+    NAME_MATCH_MATCHING_FAILED = "name_match_matching_failed", "Plan B: background matching failed"
+    NAME_MATCH_MATCHING_RESTARTED = (
+        "name_match_matching_restarted",
+        "Plan B: background matching started again",
+    )
     NAME_MATCH_CONFIRMED = "name_match_confirmed", "Plan B: match confirmed"
     NAME_MATCHES_CONFIRMED = "name_matches_confirmed", "Plan B: every sure match confirmed"
     NAME_MATCH_REJECTED = "name_match_rejected", "Plan B: match rejected"

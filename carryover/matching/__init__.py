@@ -1,7 +1,8 @@
 """Plan B matching: typed real names (or nothing but an old username) to rostered students.
 
 The matching itself is a pure, ORM-free library; the Django side (models, selectors,
-services, merges, views, the `names` command) stores Plan B uploads and their review.
+services, background matching, merges, views, the `names` command) stores Plan B
+uploads and their review.
 The library's public API:
 
 - `carryover.matching.api.match_rows(typed, roster, *, today=None) -> list[MatchResult]`

@@ -25,6 +25,7 @@ from carryover.audit.services import record_event
 from carryover.matching.errors import NameMatchRefused
 from carryover.matching.models import JobStatus, NameMatchJob, NameMatchRow, ReviewState
 from carryover.matching.rules import check_can_review
+from carryover.matching.services import check_not_busy
 from carryover.merging.engine import merge_legacy_student
 from carryover.merging.errors import MergeRefused
 from carryover.merging.models import MergeMethod
@@ -55,6 +56,8 @@ def start_merge(*, job: NameMatchJob, actor: User | None, enqueue: bool = True) 
     """
     job = NameMatchJob.objects.select_for_update().select_related("account").get(pk=job.pk)
     check_can_review(actor=actor, job=job)
+    if job.matched_at is None:
+        check_not_busy(job)  # refuses: the rows are not matched yet
     now = timezone.now()
     if job.status == JobStatus.MERGING and not is_stale(job, now):
         return job

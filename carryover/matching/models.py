@@ -22,6 +22,7 @@ from carryover.accounts.models import User
 
 
 class JobStatus(models.TextChoices):
+    MATCHING = "matching", "Matching names"
     MATCHED = "matched", "Matched: waiting for review"
     MERGING = "merging", "Merging"
     DONE = "done", "Done"
@@ -34,8 +35,10 @@ class FileFormat(models.TextChoices):
 
 
 class Decision(models.TextChoices):
-    """What the matcher said (never changed afterwards)."""
+    """What the matcher said (never changed afterwards). `pending` until it has run: a
+    large file's rows are stored first and matched in the background (`background.py`)."""
 
+    PENDING = "pending", "Not matched yet"
     SURE = "sure", "Sure"
     REVIEW = "review", "To review"
     NONE = "none", "No match"
@@ -55,7 +58,10 @@ class NameMatchJob(models.Model):
     `counts` holds the decisions at upload (`rows`, `sure`, `review`, `none`, and
     `skipped`: rows left out because their old account was already merged or erased,
     listed in `skipped`) and, after a merge run, `merged` and `errors`.
-    `progress_done`/`progress_total` are the running merge's rows.
+    `progress_done`/`progress_total` are the running merge's rows, or while a large file
+    is matched in the background (`matching`) the rows whose decisions are saved, with
+    `progress_phase` saying what it does. `matched_at` is when the rows got the matcher's
+    decisions: empty while matching, and on a job whose background matching failed.
     """
 
     account = models.ForeignKey(
@@ -82,11 +88,15 @@ class NameMatchJob(models.Model):
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.MATCHED)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
+    progress_phase = models.CharField(max_length=200, blank=True, default="")
+    matched_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     skipped = models.JSONField(
         default=list, blank=True, help_text="Rows left out: [{row, username, reason}]."
     )
-    error = models.TextField(blank=True, default="", help_text="Why the last merge run failed.")
+    error = models.TextField(
+        blank=True, default="", help_text="Why the last merge run (or the matching) failed."
+    )
     merge_started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -125,6 +135,21 @@ class NameMatchJob(models.Model):
                 condition=~Q(status=JobStatus.MERGING) | Q(merge_started_at__isnull=False),
                 name="namematchjob_merging_has_start",
             ),
+            # Rows get their decisions before anyone reviews or merges them: a job past
+            # matching has its date, a job still matching has none and never merged.
+            models.CheckConstraint(
+                condition=~Q(status__in=[JobStatus.MATCHED, JobStatus.MERGING, JobStatus.DONE])
+                | Q(matched_at__isnull=False),
+                name="namematchjob_matched_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=JobStatus.MATCHING) | Q(matched_at__isnull=True),
+                name="namematchjob_matching_undated",
+            ),
+            models.CheckConstraint(
+                condition=Q(merge_started_at__isnull=True) | Q(matched_at__isnull=False),
+                name="namematchjob_merge_after_match",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -139,6 +164,29 @@ class NameMatchJob(models.Model):
     @property
     def is_merging(self) -> bool:
         return self.status == JobStatus.MERGING
+
+    @property
+    def is_matching(self) -> bool:
+        return self.status == JobStatus.MATCHING
+
+    @property
+    def is_busy(self) -> bool:
+        """A background run (matching or merging) owns the job: no review meanwhile."""
+        return self.status in (JobStatus.MATCHING, JobStatus.MERGING)
+
+    @property
+    def match_failed(self) -> bool:
+        """The background matching failed: the rows have no decisions."""
+        return self.status == JobStatus.FAILED and self.matched_at is None
+
+    @property
+    def progress_text(self) -> str:
+        if self.is_matching:
+            text = self.progress_phase or "Waiting for the background worker"
+            if self.progress_done:
+                text += f": {self.progress_done:,} of {self.progress_total:,} rows saved"
+            return text
+        return f"{self.progress_done} of {self.progress_total} rows merged"
 
 
 class NameMatchRow(models.Model):
@@ -222,6 +270,13 @@ class NameMatchRow(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(score__gte=0.0, score__lte=1.0), name="namematchrow_score_0_1"
+            ),
+            # A row not matched yet proposes nobody and nobody has decided on it. (A value
+            # rather than NULL: every check on `decision` stays true or false, never unknown.)
+            models.CheckConstraint(
+                condition=~Q(decision=Decision.PENDING)
+                | Q(proposed_student__isnull=True, review_state=ReviewState.PENDING, score=0.0),
+                name="namematchrow_unmatched_undecided",
             ),
             # "Sure" always proposes a student; "none" never does.
             models.CheckConstraint(

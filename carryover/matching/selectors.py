@@ -395,6 +395,18 @@ def legacy_by_username(account: Account, usernames: Iterable[str]) -> dict[str, 
     return found
 
 
+def legacy_by_ids(account: Account, ids: Sequence[int]) -> list[User]:
+    """This account's old accounts with these ids (any seat state; purged ones are gone)."""
+    found: list[User] = []
+    for chunk in _chunks(sorted(set(ids))):
+        found.extend(
+            User.objects.filter(account=account, is_legacy=True, pk__in=chunk).select_related(
+                "school"
+            )
+        )
+    return found
+
+
 def usernames_elsewhere(account: Account, usernames: Iterable[str]) -> set[str]:
     """Which of these usernames (lower case) exist only in other accounts."""
     keys = sorted({u.lower() for u in usernames})

@@ -5,7 +5,9 @@
    database (never from the file's own columns) and matches it against the account's
    active rostered students. It writes nothing: the command line's `names match`
    stops there. `upload_logins_file` then stores the job and its rows in one
-   transaction with its audit row.
+   transaction with its audit row. A file of more than `PLAN_B_MATCH_IN_REQUEST_ROWS`
+   rows is only read and checked in the request; its rows are stored unmatched and
+   the background worker matches them (`background.py`).
 2. A person confirms, picks another student for, rejects or reopens each row, or
    confirms every sure row at once. Each is its own transaction that locks the job
    (no decision while it merges) and the row; the database refuses the same student
@@ -21,9 +23,11 @@ the account; a teacher only one of the row's candidates.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -51,6 +55,15 @@ LIVE_LEGACY = ("active", "temporary")
 
 
 # --- reading and matching (writes nothing) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """A read and checked file, its rows filled from the database, not matched yet."""
+
+    file: LoginsFile
+    typed: list[TypedRow]
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -129,23 +142,45 @@ def _typed_row(row: TypedRow, fact: selectors.LegacyFacts, account: Account) -> 
     )
 
 
-def prepare_upload(
+def split_live_rows(
+    pairs: Iterable[tuple[TypedRow, selectors.LegacyFacts]], account: Account, *, gone: str
+) -> tuple[list[TypedRow], list[dict[str, Any]]]:
+    """The typed rows to match (filled from the database), and the rows left out because
+    their old account is merged or erased (`gone`: "is already", "was ... meanwhile")."""
+    typed: list[TypedRow] = []
+    skipped: list[dict[str, Any]] = []
+    for row, fact in pairs:
+        if fact.seat_state not in LIVE_LEGACY:
+            state = "merged" if fact.seat_state == "merged" else "erased"
+            skipped.append(
+                {
+                    "row": row.row_number,
+                    "username": fact.username,
+                    "typed_name": row.typed_name,
+                    "reason": gone.format(state=state),
+                }
+            )
+            continue
+        typed.append(_typed_row(row, fact, account))
+    return typed, skipped
+
+
+def check_upload(
     *,
     account: Account,
     data: bytes,
     filename: str,
     actor: User | None = None,
     section: Section | None = None,
-    today: dt.date | None = None,
-) -> PreparedUpload:
-    """Read, check and match a filled-in logins file. Writes nothing.
+) -> CheckedUpload:
+    """Read and check a filled-in logins file and fill its rows from the database.
+    Writes nothing and matches nothing (the fast half of an upload).
 
     Raises `LoginsFileError` naming the row for a file it will not use: unreadable,
     a formula, a repeated or unknown username, another account's username, an old
     account outside the uploader's classes (or outside `section`). Rows whose old
     account is already merged or erased are left out and listed in `skipped`.
     """
-    from carryover.matching.api import match_rows
     from carryover.matching.files import check_usernames, read_logins_file
 
     logins = read_logins_file(data, filename=filename, account_number=account.account_number)
@@ -160,47 +195,68 @@ def prepare_upload(
     by_id = selectors.legacy_facts(list(legacy.values()))
     facts = {key: by_id[user.pk] for key, user in legacy.items()}
     _check_reach(actor=actor, section=section, rows=logins.rows, facts=facts)
-
-    typed: list[TypedRow] = []
-    skipped: list[dict[str, Any]] = []
-    for row in logins.rows:
-        fact = facts[row.username.lower()]
-        if fact.seat_state not in LIVE_LEGACY:
-            state = "merged" if fact.seat_state == "merged" else "erased"
-            skipped.append(
-                {
-                    "row": row.row_number,
-                    "username": fact.username,
-                    "typed_name": row.typed_name,
-                    "reason": f"the old account is already {state}",
-                }
-            )
-            continue
-        typed.append(_typed_row(row, fact, account))
+    typed, skipped = split_live_rows(
+        ((row, facts[row.username.lower()]) for row in logins.rows),
+        account,
+        gone="the old account is already {state}",
+    )
     if not typed:
         raise LoginsFileError(
             "nothing_to_match",
             "Every old account in the file is already merged or erased: nothing to match.",
         )
+    return CheckedUpload(file=logins, typed=typed, skipped=skipped)
+
+
+def match_checked(
+    checked: CheckedUpload, *, account: Account, today: dt.date | None = None
+) -> PreparedUpload:
+    """Match a checked file's rows against the account's active rostered students."""
+    from carryover.matching.api import match_rows
+
     roster = selectors.roster_students(account)
-    results = match_rows(typed, roster, today=today or timezone.localdate())
+    results = match_rows(checked.typed, roster, today=today or timezone.localdate())
     return PreparedUpload(
-        file=logins, typed=typed, results=results, roster_size=len(roster), skipped=skipped
+        file=checked.file,
+        typed=checked.typed,
+        results=results,
+        roster_size=len(roster),
+        skipped=checked.skipped,
     )
+
+
+def prepare_upload(
+    *,
+    account: Account,
+    data: bytes,
+    filename: str,
+    actor: User | None = None,
+    section: Section | None = None,
+    today: dt.date | None = None,
+) -> PreparedUpload:
+    """Read, check and match a filled-in logins file (`check_upload`, then
+    `match_checked`). Writes nothing; refuses a file as `check_upload` does."""
+    checked = check_upload(
+        account=account, data=data, filename=filename, actor=actor, section=section
+    )
+    return match_checked(checked, account=account, today=today)
 
 
 # --- storing an upload ---------------------------------------------------------------------
 
 
-def _candidates_json(result: MatchResult) -> list[dict[str, Any]]:
-    return [
-        {"student_id": c.student.id, "score": c.score, "reasons": list(c.reasons)}
-        for c in result.candidates
-    ]
-
-
-def _clamp(score: float) -> float:
-    return min(1.0, max(0.0, float(score)))
+def decision_fields(result: MatchResult) -> dict[str, Any]:
+    """A row's fields as the matcher decided them (the upload and the background run)."""
+    return {
+        "decision": result.decision,
+        "proposed_student_id": result.student.id if result.student is not None else None,
+        "score": min(1.0, max(0.0, float(result.score))),
+        "reasons": list(result.reasons),
+        "candidates": [
+            {"student_id": c.student.id, "score": c.score, "reasons": list(c.reasons)}
+            for c in result.candidates
+        ],
+    }
 
 
 @transaction.atomic(durable=True)
@@ -223,6 +279,7 @@ def store_upload(
         filename=filename[:255],
         file_format=prepared.file.format,
         status=JobStatus.MATCHED,
+        matched_at=timezone.now(),
         counts=counts,
         skipped=prepared.skipped,
     )
@@ -234,11 +291,7 @@ def store_upload(
                 username=result.row.username,
                 typed_name=result.row.typed_name[:300],
                 legacy_id=result.row.legacy_id,
-                decision=result.decision,
-                proposed_student_id=result.student.id if result.student is not None else None,
-                score=_clamp(result.score),
-                reasons=list(result.reasons),
-                candidates=_candidates_json(result),
+                **decision_fields(result),
             )
             for result in prepared.results
         ],
@@ -260,6 +313,15 @@ def store_upload(
     return job
 
 
+def _match_in_background(account: Account, *, rows: int) -> bool:
+    """Too slow for a request: many rows, or a district-sized roster (loading 100,000
+    rostered students alone takes seconds, so even a class's 30 rows took ~10 s)."""
+    if rows > settings.PLAN_B_MATCH_IN_REQUEST_ROWS:
+        return True
+    roster = selectors.list_active_rostered(account).count()
+    return roster > settings.PLAN_B_MATCH_IN_REQUEST_ROSTER
+
+
 def upload_logins_file(
     *,
     account: Account,
@@ -270,24 +332,59 @@ def upload_logins_file(
     today: dt.date | None = None,
     via: str = "page",
 ) -> NameMatchJob:
-    """Read, check and match the file, then store the job, its rows and one
+    """Read and check the file, then match it and store the job, its rows and one
     NAME_MATCH_UPLOADED audit row in one transaction. A refused file (LoginsFileError,
-    NameMatchRefused) stores nothing. Reading and matching run outside the transaction."""
+    NameMatchRefused) stores nothing. Reading and matching run outside the transaction.
+
+    A file with more than `PLAN_B_MATCH_IN_REQUEST_ROWS` rows to match, or any file of
+    an account with more than `PLAN_B_MATCH_IN_REQUEST_ROSTER` rostered students, is
+    stored unmatched (status `matching`) and matched by the background worker
+    (`background.store_for_matching`), as of the upload day: the request stays short.
+    """
     check_can_upload(actor=actor, account=account, section=section)
-    prepared = prepare_upload(
-        account=account, data=data, filename=filename, actor=actor, section=section, today=today
+    checked = check_upload(
+        account=account, data=data, filename=filename, actor=actor, section=section
     )
+    if _match_in_background(account, rows=len(checked.typed)):
+        from carryover.matching.background import store_for_matching
+
+        return store_for_matching(
+            account=account,
+            actor=actor,
+            section=section,
+            filename=filename,
+            checked=checked,
+            via=via,
+        )
     return store_upload(
         account=account,
         actor=actor,
         section=section,
         filename=filename,
-        prepared=prepared,
+        prepared=match_checked(checked, account=account, today=today),
         via=via,
     )
 
 
 # --- review ---------------------------------------------------------------------------------
+
+
+def check_not_busy(job: NameMatchJob) -> None:
+    """No decision on a job whose rows are not matched yet (or failed to be), nor while
+    its confirmed rows merge."""
+    if job.matched_at is None:
+        if job.status == JobStatus.MATCHING:
+            raise NameMatchRefused(
+                "job_matching",
+                "The typed names are still being matched; wait until that is done.",
+            )
+        raise NameMatchRefused(
+            "job_not_matched", "The matching of this file failed: its rows have no matches."
+        )
+    if job.status == JobStatus.MERGING:
+        raise NameMatchRefused(
+            "job_merging", "The confirmed rows are being merged; wait until that is done."
+        )
 
 
 def _lock(row: NameMatchRow, actor: User | None) -> tuple[NameMatchJob, NameMatchRow]:
@@ -300,10 +397,7 @@ def _lock(row: NameMatchRow, actor: User | None) -> tuple[NameMatchJob, NameMatc
         .select_related("proposed_student", "chosen_student")
         .get(pk=row.pk)
     )
-    if job.status == JobStatus.MERGING:
-        raise NameMatchRefused(
-            "job_merging", "The confirmed rows are being merged; wait until that is done."
-        )
+    check_not_busy(job)
     if locked.merge_id is not None:
         raise NameMatchRefused(
             "row_merged",
@@ -459,10 +553,7 @@ def confirm_all_sure(*, job: NameMatchJob, actor: User | None) -> int:
     time, and no audit row then). Locks the job."""
     job = NameMatchJob.objects.select_for_update().select_related("account").get(pk=job.pk)
     check_can_review(actor=actor, job=job)
-    if job.status == JobStatus.MERGING:
-        raise NameMatchRefused(
-            "job_merging", "The confirmed rows are being merged; wait until that is done."
-        )
+    check_not_busy(job)
     taken = job.rows.filter(
         review_state=ReviewState.CONFIRMED, chosen_student__isnull=False
     ).values("chosen_student_id")

@@ -12,5 +12,6 @@ urlpatterns = [
     path("jobs/<int:job_id>/rows/<int:row_id>/", views.decide, name="decide"),
     path("jobs/<int:job_id>/confirm-sure/", views.confirm_sure, name="confirm_sure"),
     path("jobs/<int:job_id>/merge/", views.merge, name="merge"),
+    path("jobs/<int:job_id>/match/", views.rematch, name="rematch"),
     path("jobs/<int:job_id>/report.csv", views.report, name="report"),
 ]

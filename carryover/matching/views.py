@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from carryover.accounts.models import User
-from carryover.matching import merges, rules, selectors, services
+from carryover.matching import background, merges, rules, selectors, services
 from carryover.matching.errors import LoginsFileError, NameMatchRefused
 from carryover.matching.forms import DecideForm, UploadForm
 from carryover.matching.models import Decision, NameMatchJob, ReviewState
@@ -88,11 +88,18 @@ def upload(request: HttpRequest) -> HttpResponse:
     except (LoginsFileError, NameMatchRefused) as exc:
         return _plan_b_page(request, scope, form, error=exc.message, status=400)
     counts = job.counts
-    messages.success(
-        request,
-        f"Matched {counts['rows']} old accounts: {counts['sure']} sure, "
-        f"{counts['review']} to review, {counts['none']} without a match.",
-    )
+    if job.is_matching:
+        messages.success(
+            request,
+            f"Checked {counts['rows']:,} old accounts. They are being matched in the "
+            "background: this page shows the progress, then the matches to review.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Matched {counts['rows']} old accounts: {counts['sure']} sure, "
+            f"{counts['review']} to review, {counts['none']} without a match.",
+        )
     return redirect("matching:job", job_id=job.pk)
 
 
@@ -112,7 +119,8 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
     actor = _actor(request)
     found = selectors.get_job_for_user(actor, job_id)
     groups = []
-    for decision, title, hint in GROUPS:
+    # Rows not matched yet (or whose matching failed) have no groups to show.
+    for decision, title, hint in GROUPS if found.matched_at is not None else ():
         page = Paginator(selectors.list_rows(found, decision=decision), ROWS_PER_PAGE).get_page(
             request.GET.get(f"{decision}_page")
         )
@@ -141,6 +149,7 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
             "confirmed": rows.filter(review_state=ReviewState.CONFIRMED).count(),
             "to_merge": merges.list_mergeable_rows(found).count(),
             "stale": found.is_merging and merges.is_stale(found),
+            "match_stale": found.is_matching and merges.is_stale(found),
             "merged": rows.filter(merge__isnull=False).count(),
             "refused": rows.exclude(merge_error="").count(),
         },
@@ -156,10 +165,12 @@ def job_json(request: HttpRequest, job_id: int) -> JsonResponse:
         {
             "status": found.status,
             "status_label": found.get_status_display(),
+            "phase": found.progress_phase,
+            "text": found.progress_text,
             "percent": found.percent,
             "done": found.progress_done,
             "total": found.progress_total,
-            "finished": not found.is_merging,
+            "finished": not found.is_busy,
         }
     )
 
@@ -250,6 +261,21 @@ def merge(request: HttpRequest, job_id: int) -> HttpResponse:
             f"Merging {n} confirmed row{'s' * (n != 1)}. Each is a normal merge you can "
             "undo from Merges.",
         )
+    return _back(found)
+
+
+@login_required
+@require_POST
+def rematch(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Match a file again whose background matching failed or whose worker died."""
+    actor = _actor(request)
+    found = selectors.get_job_for_user(actor, job_id)
+    try:
+        background.restart_matching(job=found, actor=actor)
+    except NameMatchRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Matching the typed names again, in the background.")
     return _back(found)
 
 

@@ -80,6 +80,11 @@ CASES: dict[str, Callable[[Any, NameMatchJob], None]] = {
     "namematchjob_format_valid": _update_job(file_format="xls"),
     "namematchjob_progress_within_total": _update_job(progress_done=3, progress_total=2),
     "namematchjob_merging_has_start": _update_job(status="merging", merge_started_at=None),
+    "namematchjob_matched_has_date": _update_job(matched_at=None),
+    "namematchjob_matching_undated": _update_job(status="matching"),
+    "namematchjob_merge_after_match": _update_job(
+        status="failed", matched_at=None, merge_started_at=NOW
+    ),
     "namematchrow_row_once": _copy_row(row_number=2),
     "namematchrow_legacy_once": _copy_row(legacy=lambda w, j: w.legacy["zed"]),
     "namematchrow_proposed_once": _copy_row(decision="review", proposed=_maya),
@@ -88,6 +93,7 @@ CASES: dict[str, Callable[[Any, NameMatchJob], None]] = {
         _update_row("zed", review_state="confirmed", chosen_student=_maya, decided_at=NOW),
     ),
     "namematchrow_decision_valid": _update_row("zed", decision="maybe"),
+    "namematchrow_unmatched_undecided": _update_row("mayar7", decision="pending"),
     "namematchrow_review_state_valid": _update_row("zed", review_state="later", decided_at=NOW),
     "namematchrow_score_0_1": _update_row("zed", score=1.5),
     "namematchrow_sure_has_student": _update_row("mayar7", proposed_student=None),

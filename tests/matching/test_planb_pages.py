@@ -176,6 +176,8 @@ def test_confirm_all_sure_then_merge_with_a_progress_bar(client, world, job):
     assert polled == {
         "status": "merging",
         "status_label": "Merging",
+        "phase": "",
+        "text": "0 of 2 rows merged",
         "percent": 0,
         "done": 0,
         "total": 2,
