@@ -41,7 +41,12 @@ from carryover.matching.errors import NameMatchRefused
 from carryover.matching.merges import is_stale
 from carryover.matching.models import Decision, JobStatus, NameMatchJob, NameMatchRow
 from carryover.matching.rules import check_can_review
-from carryover.matching.services import CheckedUpload, decision_fields, split_live_rows
+from carryover.matching.services import (
+    CheckedUpload,
+    decision_fields,
+    record_upload,
+    split_live_rows,
+)
 from carryover.matching.types import MatchResult, TypedRow
 
 logger = logging.getLogger(__name__)
@@ -110,20 +115,7 @@ def store_for_matching(
         ],
         batch_size=1000,
     )
-    record_event(
-        event_type=EventType.NAME_MATCH_UPLOADED,
-        actor=actor,
-        account=account,
-        data={
-            "job_id": job.pk,
-            "filename": job.filename,
-            "format": job.file_format,
-            "section_id": section.pk if section is not None else None,
-            "counts": counts,
-            "via": via,
-            "matching": "background",
-        },
-    )
+    record_upload(job=job, actor=actor, counts=counts, via=via, matching="background")
     _enqueue(job.pk)
     return job
 

@@ -297,20 +297,28 @@ def store_upload(
         ],
         batch_size=1000,
     )
+    record_upload(job=job, actor=actor, counts=counts, via=via)
+    return job
+
+
+def record_upload(
+    *, job: NameMatchJob, actor: User | None, counts: dict[str, int], via: str, **extra: str
+) -> None:
+    """The NAME_MATCH_UPLOADED audit row of a stored upload (matched now or later)."""
     record_event(
         event_type=EventType.NAME_MATCH_UPLOADED,
         actor=actor,
-        account=account,
+        account=job.account,
         data={
             "job_id": job.pk,
             "filename": job.filename,
             "format": job.file_format,
-            "section_id": section.pk if section is not None else None,
+            "section_id": job.section_id,
             "counts": counts,
             "via": via,
+            **extra,
         },
     )
-    return job
 
 
 def _match_in_background(account: Account, *, rows: int) -> bool:
