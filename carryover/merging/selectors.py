@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from carryover.accounts.models import EnrollmentRole, Role, SeatState, Section, User
@@ -64,8 +64,10 @@ def list_merges_for_user(*, actor: User) -> QuerySet[Merge]:
     if actor.role == Role.SCHOOL_ADMIN and actor.account_id:
         return qs.filter(account_id=actor.account_id)
     if actor.role == Role.TEACHER and actor.account_id:
-        return qs.filter(
-            account_id=actor.account_id, target__in=list_students_for_user(actor).values("pk")
+        # Merges into their students, and those they made themselves (a Plan B match can
+        # bring a child's records into a student of another class: they may undo it).
+        return qs.filter(account_id=actor.account_id).filter(
+            Q(target__in=list_students_for_user(actor).values("pk")) | Q(actor=actor)
         )
     return qs.none()
 

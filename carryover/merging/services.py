@@ -29,7 +29,9 @@ def link_legacy_student(*, legacy: User, target: User, actor: User) -> MergeOutc
 
 
 def undo_merge_for(*, merge: Merge, actor: User) -> Merge:
-    """Undo on behalf of a teacher of the student, an admin of the account or support."""
-    if not can_manage_student(actor, merge.target):
+    """Undo on behalf of a teacher of the student, an admin of the account, support, or
+    the staff member who made the merge (while still of its account)."""
+    made_it = merge.actor_id == actor.pk and actor.account_id == merge.account_id
+    if not (made_it or can_manage_student(actor, merge.target)):
         raise MergeRefused("You can only undo merges of your own students.", code="forbidden")
     return undo_merge(merge=merge, actor=actor)

@@ -364,3 +364,33 @@ def test_merged_legacy_accounts_drop_out_of_seats(with_history, teacher, section
     )
     after = count_seats(account=legacy.account)
     assert before != after
+
+
+def test_a_teacher_sees_and_undoes_a_merge_they_made_into_a_student_of_another_class(
+    with_history, teacher, other_teacher, other_teacher_elsewhere
+):
+    # Plan B matches against the whole account: Tess's merge can land in Otto's class.
+    from carryover.merging.engine import merge_legacy_student
+    from carryover.merging.models import MergeMethod
+
+    legacy, _ = with_history
+    otto_section = other_teacher.enrollments.get().section
+    otto_student = RosteredStudentFactory(account=otto_section.account)
+    enroll(otto_section, otto_student)
+    merge = merge_legacy_student(
+        legacy=legacy, target=otto_student, actor=teacher, method=MergeMethod.PLAN_B
+    ).merge
+    state = world_state()
+
+    assert legacy.username in signed_in(teacher).get(reverse("merging:merges")).content.decode()
+    response = signed_in(other_teacher_elsewhere).post(reverse("merging:undo", args=[merge.pk]))
+    assert response.status_code == 404
+    assert world_state() == state
+
+    signed_in(teacher).post(reverse("merging:undo", args=[merge.pk]))
+
+    merge.refresh_from_db()
+    assert merge.undone_by == teacher
+    legacy.refresh_from_db()
+    assert legacy.seat_state == SeatState.ACTIVE
+    assert PracticeRecord.objects.filter(student=legacy).count() == 1
