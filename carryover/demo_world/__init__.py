@@ -5,7 +5,8 @@ months of practice history in their old hand-made accounts; plus synthetic histo
     from carryover.demo_world import load_demo_world, LEGACY_TO_ROSTERED
 
 `people` holds the data (personas, fixed demo secrets, which old username belongs to
-which rostered child), `history` the pure history generator, `loader` the writer.
+which rostered child), `history` the pure history generator, `loader` the writer,
+`plan_b` the demo's filled-in Plan B file (`var/demo/plan-b-filled-in.csv`).
 """
 
 from carryover.demo_world.loader import DemoWorldError, get_demo_account, load_demo_world

@@ -44,6 +44,12 @@ TABLES = (
 )
 
 
+@pytest.fixture(autouse=True)
+def demo_var_dir(settings, tmp_path):
+    # The demo writes its Plan B file under VAR_DIR: keep it out of the checkout's ./var/.
+    settings.VAR_DIR = tmp_path / "var"
+
+
 def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in TABLES}
 

@@ -2,9 +2,11 @@
 fresh machine.
 
 Creates ./var/ (settings do: the SQLite file and a generated secret key, unless
-DATABASE_URL says otherwise), migrates, loads the demo world once, prints how to sign in
-as each persona, and runs the development server on 127.0.0.1 with the background
-worker (`db_worker`: roster syncs and Plan B merges started from the pages) beside it.
+DATABASE_URL says otherwise), migrates, loads the demo world once, writes a filled-in
+Plan B file (var/demo/plan-b-filled-in.csv, when the world is loaded or the file is
+missing), prints how to sign in as each persona and how to try Plan B, and runs the
+development server on 127.0.0.1 with the background worker (`db_worker`: roster syncs
+and Plan B merges started from the pages) beside it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.db import connections
 
 from carryover.accounts.models import Account, EnrollmentRole, Section
 from carryover.demo_world import DemoWorldError, get_demo_account, load_demo_world, people
+from carryover.demo_world.plan_b import filled_in_path, write_filled_in_logins
 
 
 def demo_sqlite_file() -> Path | None:
@@ -67,6 +70,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         try:
             account = get_demo_account()
+            loaded = account is None
             if account is None:
                 self.stdout.write("Loading the demo world (hashing the demo passcodes) ...")
                 account = load_demo_world()
@@ -75,7 +79,11 @@ class Command(BaseCommand):
                 self.stdout.write("The demo world is already loaded (use --reset to start over).")
         except DemoWorldError as exc:
             raise CommandError(str(exc)) from exc
+        plan_b_file = filled_in_path()
+        if loaded or not plan_b_file.exists():
+            write_filled_in_logins(account, path=plan_b_file)
         self.stdout.write(self._sign_in_table(account, port))
+        self.stdout.write(self._plan_b_steps(account, port, plan_b_file))
         if options["no_server"]:
             return
         worker = None if options["no_worker"] else self._start_worker()
@@ -187,6 +195,27 @@ class Command(BaseCommand):
             "",
         ]
         return "\n".join(lines)
+
+    def _plan_b_steps(self, account: Account, port: int, path: Path) -> str:
+        try:
+            shown = path.relative_to(Path.cwd())
+        except ValueError:
+            shown = path
+        return "\n".join(
+            [
+                "",
+                "Plan B, with a ready logins file (names typed as a teacher would, a few hard on "
+                "purpose):",
+                f"  {shown}",
+                f"  1. Sign in as the school admin, {people.SCHOOL_ADMIN.email} / "
+                f"{people.ADMIN_PASSWORD}.",
+                f"  2. Open http://127.0.0.1:{port}/plan-b/, upload the file, review the rows, "
+                "merge.",
+                f"  Or in a terminal: carryover names match {shown} --account "
+                f"{account.account_number}",
+                "",
+            ]
+        )
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
