@@ -80,6 +80,10 @@ def decide_rows(
     owner_of_col: dict[int, int] = {}
     for r in np.flatnonzero(resolution.chosen >= 0).tolist():
         owner_of_col[int(scored.scores.cols[resolution.chosen[r]])] = r
+    # Rows whose best candidate is each student: the same child typed on two rows.
+    wanted_by: dict[int, list[int]] = {}
+    for r, ids in pairs_of_row.items():
+        wanted_by.setdefault(int(scored.scores.cols[ids[0]]), []).append(r)
 
     results: list[MatchResult] = []
     for r, (typed_row, row) in enumerate(zip(typed, rows, strict=True)):
@@ -116,13 +120,18 @@ def decide_rows(
                 )
             else:
                 score = best.score if best else 0.0
+                blank = not typed_row.typed_name.strip()
                 results.append(
                     MatchResult(
                         typed_row,
                         "none",
                         None,
                         score,
-                        ("no rostered student fits: the child may have left",),
+                        (
+                            "no name typed"
+                            if blank
+                            else "no rostered student fits: the child may have left",
+                        ),
                         tuple(candidates),
                     )
                 )
@@ -138,7 +147,14 @@ def decide_rows(
             reasons.append(_contradiction_text(flags))
         elif score < thresholds.sure:
             rival = next((c for c in candidates if c.student.id != student.id), None)
-            if rival is not None and rival.score >= thresholds.candidate:
+            others = [o for o in wanted_by.get(int(scored.scores.cols[chosen]), []) if o != r]
+            if others:
+                other = typed[others[0]]
+                reasons.append(
+                    f"not sure: row {other.row_number or others[0] + 1} ({other.username}) "
+                    f"also names {student.first_name} {student.last_name}"
+                )
+            elif rival is not None and rival.score >= thresholds.candidate:
                 reasons.append(
                     f"not sure: {rival.student.display_name}"
                     f" (grade {rival.student.grade or '?'}, {rival.student.school or 'no school'})"

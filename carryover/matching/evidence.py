@@ -245,8 +245,10 @@ def name_reasons(
             reasons.append(f"given name differs: {typed_given} ↔ {given}")
         elif fl != EXACT:
             reasons.append(f"{LEVEL_NAMES[fl]} {typed_given} ↔ {given}")
+        if f < 0 and len(row.tokens) == 1:
+            reasons.append(f"only the given name typed ({typed_given})")
     elif len(row.tokens) == 1:
-        reasons.append("only one name typed")
+        reasons.append("only one name typed (a family name)")
     if f >= 0:
         typed_family = _typed_words(row, f, raw)
         start, end = SPANS[f]

@@ -238,3 +238,36 @@ def test_an_empty_name_gets_none() -> None:
 
     assert result.decision == "none"
     assert result.candidates == ()
+
+
+# --- reasons a reviewer can act on ---------------------------------------------------------
+
+
+def test_a_blank_name_says_no_name_was_typed() -> None:
+    result = _one(row("", "tiger22"))
+
+    assert result.decision == "none"
+    assert result.reasons == ("no name typed",)
+
+
+def test_only_a_given_name_typed_says_so() -> None:
+    result = _one(row("Jonathan", "panda15"))
+
+    assert result.reasons[0] == "only the given name typed (Jonathan)"
+    assert result.student == JONATHAN
+
+
+def test_only_a_family_name_typed_says_so() -> None:
+    result = _one(row("Whitaker", "panda15"))
+
+    assert "only one name typed (a family name)" in result.reasons
+
+
+def test_the_same_child_typed_on_two_rows_says_which_other_row() -> None:
+    results = _match([row("Maya Ramirez", "panda15"), row("Maya Ramirez", "tiger22")], [MAYA])
+
+    first, second = results
+    assert [r.decision for r in results] == ["review", "review"]
+    assert (first.student, second.student) == (None, MAYA)  # one child, one row at most
+    assert first.reasons == ("Maya Ramírez fits row 3 (tiger22) better",)
+    assert second.reasons[-1] == "not sure: row 2 (panda15) also names Maya Ramírez"
