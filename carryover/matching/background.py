@@ -13,8 +13,9 @@ account of at most `PLAN_B_MATCH_IN_REQUEST_ROSTER` rostered students. Otherwise
    it claimed and stops), fills each row from its old account in the database again
    (a row whose old account was merged, erased or purged meanwhile is left out and
    listed, as at upload), matches the rows against the account's active rostered
-   students as of the upload day, saves the decisions in batches with its progress on
-   the job, then marks it `matched` with a NAME_MATCH_MATCHED audit row.
+   students as of the upload day (the matcher's phases and counts written on the job,
+   `MatcherProgress`), saves the decisions in batches with its progress, then marks it
+   `matched` with a NAME_MATCH_MATCHED audit row.
 3. If anything fails, the rows are set back to unmatched and the job is `failed` with
    the reason and a NAME_MATCH_MATCHING_FAILED audit row. `restart_matching` queues it
    again, and so a run whose worker stopped beating for `merges.STALE_AFTER`.
@@ -27,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -52,6 +53,9 @@ from carryover.matching.types import MatchResult, TypedRow
 logger = logging.getLogger(__name__)
 
 SAVE_BATCH = 500
+# The matcher tells its progress a few dozen times; within one of its phases the job is
+# written at most this often.
+PROGRESS_EVERY_SECONDS = 0.5
 PHASE_READING = "Reading the old accounts and the roster"
 PHASE_SAVING = "Saving the decisions"
 UNMATCHED: dict[str, Any] = {
@@ -199,6 +203,47 @@ def _beat(job: NameMatchJob, token: dt.datetime, phase: str, *, done: int, total
         raise _Superseded
 
 
+def phase_text(phase: str, done: int, total: int, unit: str = "rows") -> str:
+    """What the page says: "Comparing names (6,000 of 20,000 rows)", or the phase alone
+    for a step the matcher does not count."""
+    return f"{phase} ({done:,} of {total:,} {unit})" if unit and total else phase
+
+
+class MatcherProgress:
+    """The matcher's `progress` callback: writes its phase and counts on the job, with
+    the heartbeat. A phase's first call is written at once (a step the matcher does not
+    count would otherwise show under the last count of the phase before it); the calls
+    within a phase only when `PROGRESS_EVERY_SECONDS` have passed since the last write,
+    as `rostering.progress` does, the others are dropped. So a district's run writes
+    about a dozen times. A run the job was started again behind stops here
+    (`_Superseded` out of the matcher)."""
+
+    def __init__(
+        self,
+        job: NameMatchJob,
+        token: dt.datetime,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        from carryover.matching.api import PHASE_UNITS
+
+        self.job = job
+        self.token = token
+        self.clock = clock
+        self.units = PHASE_UNITS
+        self.phase = ""
+        self.last_write = clock()
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        now = self.clock()
+        if phase == self.phase and now - self.last_write < PROGRESS_EVERY_SECONDS:
+            return
+        self.phase = phase
+        self.last_write = now
+        text = phase_text(phase, done, total, self.units.get(phase, ""))
+        _beat(self.job, self.token, text, done=done, total=total)
+
+
 def _typed_rows(
     job: NameMatchJob,
 ) -> tuple[list[TypedRow], list[dict[str, Any]], dict[int, NameMatchRow]]:
@@ -251,14 +296,14 @@ def _save(
                 setattr(row, name, value)
             rows.append(row)
         with transaction.atomic():
-            _beat(job, token, PHASE_SAVING, done=start, total=total)
+            _beat(job, token, phase_text(PHASE_SAVING, start, total), done=start, total=total)
             gone, _ = NameMatchRow.objects.filter(
                 job=job, pk__in=[r.pk for r in rows], decision=Decision.PENDING
             ).delete()
             if gone != len(rows):
                 raise RuntimeError("rows of the job changed while it was being matched")
             NameMatchRow.objects.bulk_create(rows)
-    _beat(job, token, PHASE_SAVING, done=total, total=total)
+    _beat(job, token, phase_text(PHASE_SAVING, total, total), done=total, total=total)
 
 
 def run_matching_job(*, job_id: int) -> NameMatchJob:
@@ -289,7 +334,12 @@ def run_matching_job(*, job_id: int) -> NameMatchJob:
 
         from carryover.matching.api import match_rows
 
-        results = match_rows(typed, roster, today=timezone.localdate(job.created_at))
+        results = match_rows(
+            typed,
+            roster,
+            today=timezone.localdate(job.created_at),
+            progress=MatcherProgress(job, token),
+        )
         _save(job, token, results, stored)
         gone = [stored[int(s["row"])].pk for s in skipped]
         return _finish(job, token, results, skipped, gone, time.monotonic() - started)

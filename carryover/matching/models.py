@@ -59,9 +59,10 @@ class NameMatchJob(models.Model):
     `skipped`: rows left out because their old account was already merged or erased,
     listed in `skipped`) and, after a merge run, `merged` and `errors`.
     `progress_done`/`progress_total` are the running merge's rows, or while a large file
-    is matched in the background (`matching`) the rows whose decisions are saved, with
-    `progress_phase` saying what it does. `matched_at` is when the rows got the matcher's
-    decisions: empty while matching, and on a job whose background matching failed.
+    is matched in the background (`matching`) how far the matcher's phase (or saving
+    the decisions) is, with `progress_phase` saying it in words, counts included.
+    `matched_at` is when the rows got the matcher's decisions: empty while matching,
+    and on a job whose background matching failed.
     """
 
     account = models.ForeignKey(
@@ -182,10 +183,7 @@ class NameMatchJob(models.Model):
     @property
     def progress_text(self) -> str:
         if self.is_matching:
-            text = self.progress_phase or "Waiting for the background worker"
-            if self.progress_done:
-                text += f": {self.progress_done:,} of {self.progress_total:,} rows saved"
-            return text
+            return self.progress_phase or "Waiting for the background worker"
         return f"{self.progress_done} of {self.progress_total} rows merged"
 
 

@@ -519,13 +519,13 @@ def test_the_job_page_shows_the_progress_bar_while_matching_and_the_rows_after(
 def test_the_progress_while_saving_reads_in_rows(client, world, big):
     client.force_login(world.teacher)
     NameMatchJob.objects.filter(pk=big.pk).update(
-        progress_phase=background.PHASE_SAVING, progress_done=2
+        progress_phase=background.phase_text(background.PHASE_SAVING, 2, 4), progress_done=2
     )
 
     polled = client.get(reverse("matching:job_json", args=[big.pk])).json()
     page = client.get(reverse("matching:job", args=[big.pk])).content.decode()
 
-    assert (polled["percent"], polled["text"]) == (50, "Saving the decisions: 2 of 4 rows saved")
+    assert (polled["percent"], polled["text"]) == (50, "Saving the decisions (2 of 4 rows)")
     assert 'max="100" value="50" aria-label="Matching the typed names"' in page
 
 
