@@ -28,6 +28,7 @@ from carryover.console import pdf as pdf_module
 from carryover.console.pdf import LocalStaticFetcher, ResourceRefused, html_to_pdf
 from tests.console.conftest import temporary
 from tests.console.test_erase import state
+from tests.personas import PERSONAS
 
 pytestmark = pytest.mark.django_db
 
@@ -189,18 +190,6 @@ def test_the_page_offers_the_download_with_its_own_cards_choice(client, campaign
 
 
 # --- who may download it ------------------------------------------------------------------------
-
-PERSONAS = [
-    "anonymous",
-    "legacy_student",
-    "rostered_student",
-    "teacher",
-    "other_teacher",
-    "school_admin",
-    "other_admin_elsewhere",
-    "other_teacher_elsewhere",
-    "support_staff",
-]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -16,20 +16,9 @@ from carryover.console.models import Erasure
 from carryover.console.selectors import EraseSelection
 from carryover.console.services import erase_legacy_accounts
 from tests.console.test_erase import state
+from tests.personas import PERSONAS
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = [
-    "anonymous",
-    "legacy_student",
-    "rostered_student",
-    "teacher",
-    "other_teacher",
-    "school_admin",
-    "other_admin_elsewhere",
-    "other_teacher_elsewhere",
-    "support_staff",
-]
 
 
 @pytest.fixture

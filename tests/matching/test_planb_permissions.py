@@ -17,25 +17,18 @@ from carryover.audit.models import AuditEvent
 from carryover.matching.models import NameMatchJob, NameMatchRow
 from carryover.merging.models import Merge
 from tests.accounts.factories import SchoolAdminFactory
+from tests.personas import PERSONAS
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = [
-    "anonymous",
-    "legacy_student",
-    "rostered_student",
-    "teacher",
-    "other_teacher",
-    "school_admin",
-    "other_admin_elsewhere",
-    "support_staff",
-]
 # Who may open and act on the teacher's job.
 JOB_ALLOWED = {"teacher", "school_admin", "support_staff"}
 
 
 @pytest.fixture
-def people(world, job, school_admin, support_staff, other_section) -> dict[str, Any]:
+def people(
+    world, job, school_admin, support_staff, other_section, other_teacher_elsewhere
+) -> dict[str, Any]:
     return {
         "anonymous": None,
         "legacy_student": world.legacy["zed"],
@@ -47,6 +40,7 @@ def people(world, job, school_admin, support_staff, other_section) -> dict[str, 
             account=other_section.account, email="abe@birch.example"
         ),
         "support_staff": support_staff,
+        "other_teacher_elsewhere": other_teacher_elsewhere,
     }
 
 
@@ -155,7 +149,7 @@ def test_uploading(client, people, world, persona):
     if persona in {"teacher", "school_admin", "support_staff"}:
         assert response.status_code == 302
         assert NameMatchJob.objects.count() == len(before["jobs"]) + 1
-    elif persona in {"other_teacher", "other_admin_elsewhere"}:
+    elif persona in {"other_teacher", "other_admin_elsewhere", "other_teacher_elsewhere"}:
         # Their own page, but not these old accounts: refused naming the row (another
         # teacher's class; another account's number).
         assert response.status_code == 400

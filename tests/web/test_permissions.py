@@ -14,21 +14,10 @@ from django.urls import reverse
 
 from carryover.accounts.models import User
 from tests.conftest import LEGACY_PASSCODE
+from tests.personas import PERSONAS
 from tests.web.helpers import snapshot
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = [
-    "anonymous",
-    "legacy_student",
-    "rostered_student",
-    "teacher",
-    "other_teacher",
-    "school_admin",
-    "support_staff",
-    "other_teacher_elsewhere",
-    "other_admin_elsewhere",
-]
 
 
 @pytest.fixture
