@@ -5,7 +5,8 @@ services, background matching, merges, views, the `names` command) stores Plan B
 uploads and their review.
 The library's public API:
 
-- `carryover.matching.api.match_rows(typed, roster, *, today=None, thresholds=None, progress=None) -> list[MatchResult]`
+- `carryover.matching.api.match_rows(typed, roster, *, today=None, thresholds=None,
+  progress=None) -> list[MatchResult]`
 - `carryover.matching.links.suggest_links(rostered, legacy, *, today=None) -> list[LinkSuggestion]`
 - `carryover.matching.files.read_logins_file(data, *, filename, account_number=None) -> LoginsFile`
 - `carryover.matching.files.check_usernames(rows, *, known, elsewhere=()) -> None`
