@@ -65,6 +65,10 @@ def test_the_text_output_lists_each_row(world, filled):
 
     assert "mayar7" in out and "Maya Ramirez" in out and "sure" in out
     assert "Nothing was stored or merged." in out
+    lines = {line.split()[2]: line for line in out.splitlines() if line.startswith("row ")}
+    assert " sure    1.00  Maya Ramirez (" in lines["mayar7"]
+    # The child who left: no student proposed, so no score either.
+    assert lines["zed"].endswith(" none       -  -")
 
 
 def test_merge_sure_without_commit_is_a_dry_run(world, filled):

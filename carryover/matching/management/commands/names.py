@@ -175,9 +175,11 @@ class Command(BaseCommand):
             if student is not None
             else "-"
         )
+        # A score belongs to a proposed student; without one there is nothing to score.
+        score = f"{result.score:5.2f}" if student is not None else "    -"
         text = (
             f"row {result.row.row_number:>4}  {result.row.username:<16} "
-            f"{result.row.typed_name!r:<28} {result.decision:<6} {result.score:5.2f}  {who}"
+            f"{result.row.typed_name!r:<28} {result.decision:<6} {score}  {who}"
         )
         if merge is not None:
             if merge.get("dry_run"):
