@@ -20,7 +20,7 @@ account of at most `PLAN_B_MATCH_IN_REQUEST_ROSTER` rostered students. Otherwise
    the reason and a NAME_MATCH_MATCHING_FAILED audit row. `restart_matching` queues it
    again, and so a run whose worker stopped beating for `merges.STALE_AFTER`.
 
-No review action or merge is allowed while the job matches (`services.check_not_busy`).
+No review action or merge is allowed while the job matches (`review.check_not_busy`).
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from carryover.audit.models import EventType
 from carryover.audit.services import record_event
 from carryover.matching.errors import NameMatchRefused
 from carryover.matching.models import JobStatus, NameMatchJob, NameMatchRow, ReviewState
+from carryover.matching.review import check_not_busy
 from carryover.matching.rules import check_can_review
-from carryover.matching.services import check_not_busy
 from carryover.merging.engine import merge_legacy_student
 from carryover.merging.errors import MergeRefused
 from carryover.merging.models import MergeMethod

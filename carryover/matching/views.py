@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from carryover.accounts.models import User
-from carryover.matching import background, merges, rules, selectors, services
+from carryover.matching import background, merges, review, rules, selectors, services
 from carryover.matching.errors import LoginsFileError, NameMatchRefused
 from carryover.matching.forms import DecideForm, UploadForm
 from carryover.matching.models import Decision, NameMatchJob, ReviewState
@@ -192,14 +192,14 @@ def decide(request: HttpRequest, job_id: int, row_id: int) -> HttpResponse:
     action = form.cleaned_data["action"]
     try:
         if action == "confirm":
-            services.confirm_row(row=row, actor=actor)
+            review.confirm_row(row=row, actor=actor)
         elif action == "reject":
-            services.reject_row(row=row, actor=actor)
+            review.reject_row(row=row, actor=actor)
         elif action == "reopen":
-            services.reopen_row(row=row, actor=actor)
+            review.reopen_row(row=row, actor=actor)
         else:
             student = _picked_student(row.job, form)
-            services.pick_student(row=row, actor=actor, student=student)
+            review.pick_student(row=row, actor=actor, student=student)
     except NameMatchRefused as exc:
         messages.error(request, exc.message)
     else:
@@ -237,7 +237,7 @@ def confirm_sure(request: HttpRequest, job_id: int) -> HttpResponse:
     actor = _actor(request)
     found = selectors.get_job_for_user(actor, job_id)
     try:
-        count = services.confirm_all_sure(job=found, actor=actor)
+        count = review.confirm_all_sure(job=found, actor=actor)
     except NameMatchRefused as exc:
         messages.error(request, exc.message)
     else:
@@ -284,7 +284,7 @@ def rematch(request: HttpRequest, job_id: int) -> HttpResponse:
 def report(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
     actor = _actor(request)
     found = selectors.get_job_for_user(actor, job_id)
-    services.record_report_download(job=found, actor=actor)
+    review.record_report_download(job=found, actor=actor)
     response = StreamingHttpResponse(
         iter_report_csv(selectors.iter_report_lines(found)), content_type="text/csv; charset=utf-8"
     )

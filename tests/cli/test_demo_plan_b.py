@@ -24,7 +24,8 @@ from carryover.demo_world.plan_b import TYPED_BY_USERNAME, TYPED_NAMES, TypedNam
 from carryover.matching.merges import run_merge_job, start_merge
 from carryover.matching.models import JobStatus, NameMatchJob
 from carryover.matching.names import fold, related_names
-from carryover.matching.services import confirm_all_sure, upload_logins_file
+from carryover.matching.review import confirm_all_sure
+from carryover.matching.services import upload_logins_file
 from carryover.merging.engine import merge_legacy_student
 from carryover.merging.models import Merge, MergeMethod
 from tests.cli.test_entry_point import carryover

@@ -21,14 +21,14 @@ from carryover.matching.background import restart_matching, run_matching_job
 from carryover.matching.errors import LoginsFileError, NameMatchRefused
 from carryover.matching.merges import start_merge
 from carryover.matching.models import Decision, JobStatus, NameMatchJob, NameMatchRow
-from carryover.matching.services import (
+from carryover.matching.review import (
     confirm_all_sure,
     confirm_row,
     pick_student,
     reject_row,
     reopen_row,
-    upload_logins_file,
 )
+from carryover.matching.services import upload_logins_file
 from carryover.merging.engine import merge_legacy_student
 from carryover.merging.models import Merge, MergeMethod
 from tests.matching.planb import TYPED, PlanBWorld, add_old_classmates, build_world

@@ -9,7 +9,8 @@ from carryover.audit.models import AuditEvent, EventType
 from carryover.matching.errors import NameMatchRefused
 from carryover.matching.merges import run_merge_job, start_merge
 from carryover.matching.models import JobStatus, NameMatchRow, ReviewState
-from carryover.matching.services import confirm_all_sure, pick_student, upload_logins_file
+from carryover.matching.review import confirm_all_sure, pick_student
+from carryover.matching.services import upload_logins_file
 from carryover.merging.models import Merge
 from tests.accounts.factories import SchoolAdminFactory
 from tests.matching.planb import build_world

@@ -14,7 +14,8 @@ from carryover.audit.models import AuditEvent, EventType
 from carryover.console.services import purge_erased_accounts
 from carryover.matching.merges import run_merge_job, start_merge
 from carryover.matching.models import JobStatus, NameMatchJob, ReviewState
-from carryover.matching.services import confirm_all_sure, pick_student, upload_logins_file
+from carryover.matching.review import confirm_all_sure, pick_student
+from carryover.matching.services import upload_logins_file
 from carryover.merging.engine import merge_legacy_student, undo_merge
 from carryover.merging.models import Merge, MergeMethod
 from carryover.progress.models import PracticeRecord, TrackProgress

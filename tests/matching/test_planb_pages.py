@@ -13,7 +13,7 @@ from django.urls import reverse
 from carryover.audit.models import AuditEvent, EventType
 from carryover.matching.merges import run_merge_job, start_merge
 from carryover.matching.models import JobStatus, NameMatchJob, ReviewState
-from carryover.matching.services import confirm_all_sure
+from carryover.matching.review import confirm_all_sure
 from carryover.merging.models import Merge
 from tests.matching.test_planb_upload import stored
 

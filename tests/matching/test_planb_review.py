@@ -12,14 +12,14 @@ from carryover.audit.models import AuditEvent, EventType
 from carryover.matching.errors import NameMatchRefused
 from carryover.matching.merges import start_merge
 from carryover.matching.models import JobStatus, NameMatchJob, NameMatchRow, ReviewState
-from carryover.matching.services import (
+from carryover.matching.review import (
     confirm_all_sure,
     confirm_row,
     pick_student,
     reject_row,
     reopen_row,
-    upload_logins_file,
 )
+from carryover.matching.services import upload_logins_file
 from tests.accounts.factories import RosteredStudentFactory
 from tests.matching.planb import add_old_classmates
 

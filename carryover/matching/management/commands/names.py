@@ -23,12 +23,8 @@ from carryover.accounts.management.base import get_account_by_number
 from carryover.matching.errors import LoginsFileError, NameMatchRefused
 from carryover.matching.merges import list_mergeable_rows, run_merge_job, start_merge
 from carryover.matching.models import NameMatchJob
-from carryover.matching.services import (
-    PreparedUpload,
-    confirm_all_sure,
-    prepare_upload,
-    store_upload,
-)
+from carryover.matching.review import confirm_all_sure
+from carryover.matching.services import PreparedUpload, prepare_upload, store_upload
 from carryover.matching.types import MatchResult, RosterStudent
 
 
