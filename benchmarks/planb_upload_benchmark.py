@@ -231,7 +231,7 @@ def only_rows(file: bytes, n: int) -> bytes:
 def post(client: Any, file: bytes, name: str) -> tuple[float, Any]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from carryover.matching.models import NameMatchJob
+    from carryover.planb.models import NameMatchJob
 
     started = time.perf_counter()
     response = client.post("/plan-b/upload/", {"file": SimpleUploadedFile(name, file)})
@@ -268,8 +268,8 @@ def main() -> None:
     _account, admin, file, setup = load(args.seed, args.roster, args.typed)
     print(json.dumps({"setup": {k: round(v, 1) for k, v in setup.items()}}), flush=True)
 
-    import carryover.matching.api  # noqa: F401  (numpy, scipy: once per process, not timed)
-    from carryover.matching.background import run_matching_job
+    import carryover.namematch.api  # noqa: F401  (numpy, scipy: once per process, not timed)
+    from carryover.planb.background import run_matching_job
 
     client = Client()
     client.force_login(admin)

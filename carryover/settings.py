@@ -132,7 +132,7 @@ INSTALLED_APPS = [
     "carryover.sso",
     "carryover.sandbox",
     "carryover.console",
-    "carryover.matching",
+    "carryover.planb",
     "carryover.web",
 ]
 

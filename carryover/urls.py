@@ -9,7 +9,7 @@ urlpatterns = [
     path("sso/", include("carryover.sso.urls")),
     path("", include("carryover.merging.urls")),
     path("school/roster/", include("carryover.rostering.urls")),
-    path("plan-b/", include("carryover.matching.urls")),
+    path("plan-b/", include("carryover.planb.urls")),
     path("", include("carryover.console.urls")),
     path("", include("carryover.web.urls")),
 ]

@@ -38,7 +38,7 @@ from benchmarks.matching.noise import (
     typed_name,
     username,
 )
-from carryover.matching.types import RosterStudent, TypedRow
+from carryover.namematch.types import RosterStudent, TypedRow
 
 TODAY = date(2025, 9, 15)
 

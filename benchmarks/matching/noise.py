@@ -13,7 +13,7 @@ from typing import Protocol
 
 from nicknames import NickNamer
 
-from carryover.matching.types import TrackLevel
+from carryover.namematch.types import TrackLevel
 
 NICK = NickNamer()
 

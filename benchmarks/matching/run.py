@@ -86,7 +86,7 @@ def one(which: str, size: str, seed: int) -> dict[str, object]:
     from benchmarks.matching.baselines import rapidfuzz_baseline
     from benchmarks.matching.generate import generate
     from benchmarks.matching.metrics import quality
-    from carryover.matching.api import match_rows
+    from carryover.namematch.api import match_rows
 
     n_roster, n_typed = SIZES[size]
     data = generate(seed=seed, n_roster=n_roster, n_typed=n_typed)

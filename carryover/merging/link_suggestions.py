@@ -1,6 +1,6 @@
 """Reads for the Link old accounts screen: each rostered student's most likely old account.
 
-The matcher (`carryover.matching.links.suggest_links`) is a pure function over
+The matcher (`carryover.namematch.links.suggest_links`) is a pure function over
 dataclasses; this module reads what it needs from the database in a fixed number of
 queries, whatever the number of students or old accounts, and turns its answer back
 into rows of model instances for the page. Nothing here writes: confirming a
@@ -28,7 +28,7 @@ from carryover.merging.selectors import list_rostered_in_section
 from carryover.progress.models import TrackProgress
 
 if TYPE_CHECKING:
-    from carryover.matching.types import LegacyAccount, LinkSuggestion, RosterStudent
+    from carryover.namematch.types import LegacyAccount, LinkSuggestion, RosterStudent
 
 Decision = Literal["sure", "review", "none"]
 # The page shows the likely links first, then those to check, then students without one.
@@ -151,8 +151,8 @@ def list_link_inputs(*, actor: User, section: Section) -> LinkInputs:
     """Everything the matcher needs for `section` (already scoped by
     `get_section_for_linking`), in five queries: the students, the old accounts, the
     class enrollments of both, those classes' teachers, the old accounts' tracks."""
-    from carryover.matching.names import grade_number
-    from carryover.matching.types import LegacyAccount, RosterStudent, TrackLevel
+    from carryover.namematch.names import grade_number
+    from carryover.namematch.types import LegacyAccount, RosterStudent, TrackLevel
 
     everyone = list(list_linkable_rostered(section=section))
     students = [s for s in everyone if not s.linked]  # type: ignore[attr-defined]
@@ -306,13 +306,13 @@ def list_link_suggestions(
     inputs = list_link_inputs(actor=actor, section=section)
     if inputs.roster and inputs.accounts:
         # Lazily: numpy and scipy load on the first suggestion, not at Django start.
-        from carryover.matching.links import suggest_links
+        from carryover.namematch.links import suggest_links
 
         suggestions = suggest_links(
             inputs.roster, inputs.accounts, today=today or timezone.localdate()
         )
     else:
-        from carryover.matching.types import LinkSuggestion
+        from carryover.namematch.types import LinkSuggestion
 
         reason = ("no old account fits",)
         suggestions = [LinkSuggestion(s, "none", None, 0.0, reason) for s in inputs.roster]

@@ -21,13 +21,13 @@ from carryover.audit.models import AuditEvent, EventType
 from carryover.console.exports import HEADER
 from carryover.demo_world import people
 from carryover.demo_world.plan_b import TYPED_BY_USERNAME, TYPED_NAMES, TypedName
-from carryover.matching.merges import run_merge_job, start_merge
-from carryover.matching.models import JobStatus, NameMatchJob
-from carryover.matching.names import fold, related_names
-from carryover.matching.review import confirm_all_sure
-from carryover.matching.services import upload_logins_file
 from carryover.merging.engine import merge_legacy_student
 from carryover.merging.models import Merge, MergeMethod
+from carryover.namematch.names import fold, related_names
+from carryover.planb.merges import run_merge_job, start_merge
+from carryover.planb.models import JobStatus, NameMatchJob
+from carryover.planb.review import confirm_all_sure
+from carryover.planb.services import upload_logins_file
 from tests.cli.test_entry_point import carryover
 
 pytestmark = pytest.mark.django_db

@@ -13,12 +13,12 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from carryover.accounts.models import SeatState, User
-from carryover.matching.models import JobStatus, NameMatchJob
 from carryover.merging.models import Merge, MergeMethod
+from carryover.planb.models import JobStatus, NameMatchJob
 from carryover.progress.models import PracticeRecord
 from tests.accounts.factories import SchoolAdminFactory
 from tests.conftest import TEACHER_PASSWORD
-from tests.matching.planb import build_world
+from tests.planb.planb import build_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -10,9 +10,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from carryover.matching.models import JobStatus, NameMatchJob
+from carryover.planb.models import JobStatus, NameMatchJob
 from tests.e2e.test_plan_b import sign_in
-from tests.matching.planb import build_world
+from tests.planb.planb import build_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -1,6 +1,6 @@
 """Link old accounts: the suggested old account of each student, confirm, skip, choose.
 
-The matcher itself is tested in tests/matching/test_links.py; these tests read the
+The matcher itself is tested in tests/namematch/test_links.py; these tests read the
 database through the screen (Django test client) and the selector behind it.
 """
 
@@ -22,7 +22,6 @@ from django.utils.formats import date_format
 
 from carryover.accounts.models import SeatState, Section, User
 from carryover.audit.models import AuditEvent, EventType
-from carryover.matching.types import TrackLevel
 from carryover.merging.link_suggestions import (
     list_link_inputs,
     list_link_suggestions,
@@ -30,6 +29,7 @@ from carryover.merging.link_suggestions import (
 )
 from carryover.merging.models import Merge
 from carryover.merging.services import link_legacy_student
+from carryover.namematch.types import TrackLevel
 from carryover.progress.models import Award, PracticeRecord
 from tests.accounts.factories import (
     LegacyStudentFactory,

@@ -1,0 +1,114 @@
+"""suggest_links: the old account of each rostered student, without a file."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from carryover.namematch.links import suggest_links
+from carryover.namematch.types import LegacyAccount
+from tests.namematch.helpers import SCHOOL, SPRING, TODAY, classmates, student
+
+MAYA = student(1, "Maya", "Ramírez")
+JOSE = student(2, "José", "Díaz")
+ROBERT = student(3, "Robert", "Smith", preferred="Bob")
+LILY = student(4, "Lily", "Chen")
+
+
+def _legacy(username: str, old_grade: int | None = 3, **extra: object) -> LegacyAccount:
+    values: dict[str, object] = {
+        "old_grade": old_grade,
+        "old_school": SCHOOL,
+        "old_teacher": "Ms. Kim",
+        "last_practised": SPRING,
+    }
+    values.update(extra)
+    return LegacyAccount(username=username, **values)  # type: ignore[arg-type]
+
+
+def test_usernames_that_resemble_the_names_are_suggested_with_reasons() -> None:
+    legacy = [_legacy("jdiaz2"), _legacy("mayar7"), _legacy("bobbys"), _legacy("tiger22")]
+
+    results = suggest_links([MAYA, JOSE, ROBERT, LILY, *classmates()], legacy, today=TODAY)
+
+    by_student = {r.student.id: r for r in results}
+    assert by_student[1].legacy is not None and by_student[1].legacy.username == "mayar7"
+    assert by_student[2].legacy is not None and by_student[2].legacy.username == "jdiaz2"
+    assert by_student[3].legacy is not None and by_student[3].legacy.username == "bobbys"
+    assert "username mayar7 resembles Maya Ramírez" in by_student[1].reasons
+    assert "grade 3 → 4" in by_student[1].reasons
+    assert by_student[1].decision == "sure"
+    assert by_student[4].decision != "sure"
+    assert [r.student for r in results[:4]] == [MAYA, JOSE, ROBERT, LILY]
+
+
+def test_same_teacher_this_school_year_links_a_made_up_username() -> None:
+    account = _legacy(
+        "rocket5", old_grade=4, old_teacher="Ms. Lopez", last_practised=date(2025, 9, 5)
+    )
+    other = _legacy("comet9", old_grade=4, old_teacher="Mr. Park", last_practised=date(2025, 9, 5))
+    lily = student(4, "Lily", "Chen", teacher="Ana Lopez")
+
+    results = suggest_links([lily], [account, other], today=TODAY)
+
+    assert results[0].legacy == account
+    assert "same teacher Ms. Lopez" in results[0].reasons
+
+
+def test_a_contradicting_grade_is_never_sure() -> None:
+    results = suggest_links([MAYA], [_legacy("mayar7", old_grade=0)], today=TODAY)
+
+    assert results[0].decision != "sure"
+
+
+def test_one_old_account_goes_to_one_student_at_most() -> None:
+    twin_a = student(10, "Mia", "Brooks", "2")
+    twin_b = student(11, "Maya", "Brooks", "2")
+
+    results = suggest_links([twin_a, twin_b], [_legacy("mbrooks", old_grade=1)], today=TODAY)
+
+    linked = [r for r in results if r.legacy is not None]
+    assert len(linked) == 1
+    assert all(r.decision != "sure" for r in results)
+
+
+def _district_pool(size: int) -> list[LegacyAccount]:
+    """`size` old accounts of a large subscription, none resembling the class below:
+    made-up usernames, other schools, other teachers."""
+    words = ["tiger", "comet", "rocket", "panda", "zebra", "otter", "falcon", "maple"]
+    return [
+        LegacyAccount(
+            username=f"{words[i % len(words)]}{i}",
+            old_grade=3,
+            old_school=f"School {i % 40}",
+            old_teacher=f"Mx. Teacher{i % 300}",
+            last_practised=SPRING,
+        )
+        for i in range(size)
+    ]
+
+
+def test_a_username_only_one_account_fits_is_still_suggested_in_a_large_pool() -> None:
+    # A district: thousands of old accounts. mayar7 is the only one resembling Maya
+    # Ramírez, so its resemblance counts for as much as in a school of thirty.
+    for size in (30, 2_000, 20_000):
+        legacy = [*_district_pool(size), _legacy("mayar7"), _legacy("jdiaz2")]
+
+        results = suggest_links([MAYA, JOSE, LILY, *classmates()], legacy, today=TODAY)
+
+        by_student = {r.student.id: r for r in results}
+        assert by_student[1].legacy is not None, size
+        assert by_student[1].legacy.username == "mayar7", size
+        assert by_student[2].legacy is not None and by_student[2].legacy.username == "jdiaz2"
+        assert by_student[4].decision == "none", size  # Lily: nothing resembles her
+
+
+def test_a_username_that_fits_many_old_accounts_is_weak_evidence() -> None:
+    # Thirty old accounts look like "Maya R": none of them is sure to be hers.
+    legacy = [
+        _legacy(f"mayar{i}", old_teacher=f"Mx. Teacher{i}", old_school=f"School {i}")
+        for i in range(30)
+    ]
+
+    results = suggest_links([MAYA, *classmates()], legacy, today=TODAY)
+
+    assert results[0].decision != "sure"
