@@ -20,6 +20,12 @@ from django.core.exceptions import ImproperlyConfigured
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+def _check_trusted_proxies(values: list[str]) -> None:
+    from carryover.ops.proxy import parse_networks
+
+    parse_networks(values)
+
+
 def env_str(name: str, default: str | None = None) -> str | None:
     """A setting from NAME, or from the file named by NAME_FILE (Docker/K8s secrets)."""
     file_path = os.environ.get(f"{name}_FILE")
@@ -65,6 +71,13 @@ PRODUCTION = MODE == "production"
 VAR_DIR = Path(os.environ.get("CARRYOVER_VAR_DIR", Path.cwd() / "var")).resolve()
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    # A debug server shows settings, SQL and every local variable on an error page, and
+    # keeps every query in memory: never what a school's children should be served by.
+    raise ImproperlyConfigured(
+        "DEBUG must be off in production (CARRYOVER_MODE=production): unset DEBUG or set "
+        "DEBUG=0. To debug, run the development mode on a copy of the data instead."
+    )
 
 
 def _secret_key() -> str:
@@ -134,9 +147,12 @@ INSTALLED_APPS = [
     "carryover.console",
     "carryover.planb",
     "carryover.web",
+    "carryover.ops",
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (limits, audit rows, logs) sees the client's address.
+    "carryover.ops.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -189,8 +205,22 @@ if os.environ.get("TEST_DATABASE_NAME"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- client address behind proxies -------------------------------------------------
+# The proxies (addresses or CIDRs) whose X-Forwarded-For is believed: the client is the
+# right-most address in it that is not one of them. Empty (the default): the header is
+# ignored and the connection's own address counts (carryover/ops/proxy.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+_check_trusted_proxies(TRUSTED_PROXIES)
+
 # --- cache (rate limits) ----------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "REDIS_URL is required in production (CARRYOVER_MODE=production): without a shared "
+        "cache every gunicorn worker keeps its own, so the sign-in and Get Records attempt "
+        "limits and the sign-on code-replay guard only hold per process. Set "
+        "REDIS_URL=redis://host:6379/0."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
