@@ -20,6 +20,18 @@ from django.core.exceptions import ImproperlyConfigured
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+def _logging_config(level: str, style: str) -> dict[str, object]:
+    from carryover.ops.logs import logging_config
+
+    config = logging_config(level)
+    if style == "text":
+        config["formatters"] = {
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        }
+        config["handlers"]["console"]["formatter"] = "text"  # type: ignore[index]
+    return config
+
+
 def _check_trusted_proxies(values: list[str]) -> None:
     from carryover.ops.proxy import parse_networks
 
@@ -153,6 +165,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: everything after it (limits, audit rows, logs) sees the client's address.
     "carryover.ops.proxy.TrustedProxyMiddleware",
+    # A request id for every log line, and the access log line.
+    "carryover.ops.requestlog.RequestIdMiddleware",
+    # /healthz and /readyz, before the HTTPS redirect and the Host check.
+    "carryover.ops.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -160,6 +176,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "hijack.middleware.HijackUserMiddleware",
+    # Who is signed in (id and role) for the log lines and error reports of the request.
+    "carryover.ops.requestlog.UserContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -297,18 +315,27 @@ if PRODUCTION:
     X_FRAME_OPTIONS = "DENY"
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        # WeasyPrint (the instructions PDF) logs each render's steps and every browser-only
-        # CSS property it skips; the PDF module logs what it refuses to fetch itself.
-        "weasyprint": {"level": "ERROR"},
-    },
-}
+# --- logs and error reports --------------------------------------------------------
+# One JSON object per line on stderr (carryover/ops/logs.py); development prints plain
+# text unless LOG_FORMAT=json.
+LOG_LEVEL = (env_str("LOG_LEVEL") or "INFO").upper()
+LOG_FORMAT = env_str("LOG_FORMAT") or ("json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'text', got {LOG_FORMAT!r}")
+LOGGING = _logging_config(LOG_LEVEL, LOG_FORMAT)
+
+# Errors go to Sentry when SENTRY_DSN is set, personal data scrubbed (carryover/ops/sentry.py).
+SENTRY_DSN = env_str("SENTRY_DSN") or ""
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT") or MODE
+SENTRY_TRACES_SAMPLE_RATE = float(env_str("SENTRY_TRACES_SAMPLE_RATE") or 0)
+if SENTRY_DSN:
+    from carryover.ops.sentry import init as _sentry_init
+
+    _sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
 
 # --- product rules ----------------------------------------------------------------
 # How far in the future a practice client's clock may run before we refuse a record.

@@ -44,7 +44,8 @@ def address_limit(student: User) -> int:
     """Get Records failures allowed per client address per 15 minutes for this student's
     account: the account's own (`Account.get_records_address_limit`, raised for a district
     behind one NAT) or GET_RECORDS_IP_FAILURES_PER_15_MIN."""
-    own = student.account.get_records_address_limit if student.account_id else None
+    account = student.account if student.account_id else None
+    own = account.get_records_address_limit if account is not None else None
     return own or settings.GET_RECORDS_IP_FAILURES_PER_15_MIN
 
 
