@@ -368,6 +368,12 @@ ROSTER_GUARD_MAX_UPDATE_SHARE = float(env_str("ROSTER_GUARD_MAX_UPDATE_SHARE") o
 ROSTER_TEMPORARY_SEAT_DAYS = env_int("ROSTER_TEMPORARY_SEAT_DAYS", 60)
 # Seconds for one HTTP request to Clever or a OneRoster server (connect, read).
 ROSTER_HTTP_TIMEOUT = float(env_str("ROSTER_HTTP_TIMEOUT") or 30)
+# A 429 or 5xx from Clever or a OneRoster server is sent again this many times, after an
+# exponential backoff with jitter from this base, or after the Retry-After it asks for
+# when that is at most the third value (seconds); then the sync fails naming the request.
+PROVIDER_HTTP_RETRIES = env_int("PROVIDER_HTTP_RETRIES", 4)
+PROVIDER_HTTP_BACKOFF_SECONDS = float(env_str("PROVIDER_HTTP_BACKOFF_SECONDS") or 1.0)
+PROVIDER_HTTP_RETRY_AFTER_MAX = float(env_str("PROVIDER_HTTP_RETRY_AFTER_MAX") or 120)
 # A running sync whose progress has not moved for this long is taken as crashed.
 ROSTER_SYNC_STALE_MINUTES = env_int("ROSTER_SYNC_STALE_MINUTES", 60)
 # Plan B: a logins file of at most this many rows is matched in the upload request;
@@ -457,6 +463,11 @@ CLASSLINK_SCOPE = env_str("CLASSLINK_SCOPE") or "openid profile oneroster"
 
 # Seconds for one sign-on HTTP request (token, profile, JWKS) to a provider.
 SSO_HTTP_TIMEOUT = float(env_str("SSO_HTTP_TIMEOUT") or 10)
+# The same for the sign-on calls (token, profile, JWKS); a child is waiting, so fewer and
+# shorter waits.
+SSO_HTTP_RETRIES = env_int("SSO_HTTP_RETRIES", 2)
+SSO_HTTP_BACKOFF_SECONDS = float(env_str("SSO_HTTP_BACKOFF_SECONDS") or 0.25)
+SSO_HTTP_RETRY_AFTER_MAX = float(env_str("SSO_HTTP_RETRY_AFTER_MAX") or 3)
 # How long a started sign-in may take before its state expires (seconds).
 SSO_STATE_MAX_AGE = env_int("SSO_STATE_MAX_AGE", 600)
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "carryover.sso.backends.SignOnBackend"]
