@@ -77,7 +77,7 @@ class Policy:
             backoff_factor=self.backoff_seconds,
             backoff_jitter=self.backoff_seconds,
             backoff_max=max(self.retry_after_max, self.backoff_seconds),
-            retry_after_max=self.retry_after_max,
+            retry_after_max=int(self.retry_after_max),
             respect_retry_after_header=True,
             # The last answer goes back to the caller, who names the request in its error.
             raise_on_status=False,
