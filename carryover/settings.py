@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "hijack",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "carryover.accounts",
@@ -180,6 +181,8 @@ MIDDLEWARE = [
     "carryover.ops.requestlog.UserContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The Content-Security-Policy header (below).
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "carryover.urls"
@@ -314,6 +317,26 @@ if PRODUCTION:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# --- Content-Security-Policy (django-csp) --------------------------------------------
+# Scripts and styles only from our own static files: no inline <script>, no style="..."
+# attributes, no eval, so an injected tag runs nothing. Forms post only to us; sign-on
+# leaves by a link (a GET), so the providers are never a form's target. Pages are never
+# framed (the clickjacking header says the same to older browsers).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- logs and error reports --------------------------------------------------------
 # One JSON object per line on stderr (carryover/ops/logs.py); development prints plain
