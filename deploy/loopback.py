@@ -133,6 +133,20 @@ class Stack:
         for sub in ("var", "static", "worker-home", "nginx", "sandbox", "tls"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
         self.cert, self.key = make_certificate(self.workdir / "tls")
+        # One id_token signing key for every sandbox worker process (left to itself, each
+        # process would make its own on first use, and the JWKS would name only one).
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.sandbox_signing_key = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            .private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            .decode()
+        )
 
     # --- addresses ------------------------------------------------------------------
     @property
@@ -203,6 +217,7 @@ class Stack:
             ALLOWED_HOSTS="127.0.0.1",
             DEBUG="0",
             LOG_LEVEL="WARNING",
+            SANDBOX_SIGNING_KEY=self.sandbox_signing_key,
         )
         if self.clever_data:
             env["SANDBOX_CLEVER_DATA"] = self.clever_data
@@ -347,17 +362,20 @@ http {{
         self.start_nginx()
         self.wait_until_up()
 
-    def wait_until_up(self, timeout: float = 90) -> None:
+    def wait_until_up_sandbox(self, timeout: float = 90) -> None:
+        self.wait_until_up(timeout, only_sandbox=True)
+
+    def wait_until_up(self, timeout: float = 90, *, only_sandbox: bool = False) -> None:
         import requests
 
         deadline = time.monotonic() + timeout
         session = requests.Session()
         session.trust_env = False  # loopback only: no proxy, our certificate
-        checks = [
+        checks: list[tuple[str, str | None]] = [
             (f"{self.sandbox_url}/clever/.well-known/openid-configuration", None),
-            (f"{self.app_url}/healthz", None),
-            (self.url("/healthz"), str(self.cert)),
         ]
+        if not only_sandbox:
+            checks += [(f"{self.app_url}/healthz", None), (self.url("/healthz"), str(self.cert))]
         for url, verify in checks:
             while True:
                 for name, process in self.processes.items():
