@@ -30,6 +30,26 @@ if TYPE_CHECKING:
 access_log = logging.getLogger("carryover.access")
 
 QUIET_PATHS = ("/healthz", "/readyz")
+# Form fields that say what to do, not who: their values ("confirm", "12") would only
+# blank out words and line numbers of a traceback if taken for personal data.
+STRUCTURAL_FIELDS = frozenset(
+    {
+        "csrfmiddlewaretoken",
+        "action",
+        "panel",
+        "confirm",
+        "dry_run",
+        "full",
+        "section",
+        "next",
+        "paper",
+        "cards",
+        "page",
+        "format",
+        "account_number",
+        "account",
+    }
+)
 
 
 def _from_trusted_proxy(request: HttpRequest) -> bool:
@@ -102,7 +122,7 @@ class UserContextMiddleware:
             "multipart/form-data",
         ):
             for key, values in request.POST.lists():
-                if key != "csrfmiddlewaretoken":
+                if key not in STRUCTURAL_FIELDS:
                     context.note_personal(*values)
         elif request.content_type == "application/json" and len(request.body) <= 64 * 1024:
             try:
@@ -110,4 +130,10 @@ class UserContextMiddleware:
             except (ValueError, RecursionError):
                 return
             if isinstance(body, dict):
-                context.note_personal(*(v for v in body.values() if isinstance(v, str)))
+                context.note_personal(
+                    *(
+                        value
+                        for key, value in body.items()
+                        if isinstance(value, str) and key not in STRUCTURAL_FIELDS
+                    )
+                )
