@@ -34,6 +34,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import statistics
 import sys
 import tempfile
@@ -599,6 +600,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the report here too")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and database")
     args = parser.parse_args(argv)
+    # A stopped run still stops its stack (nginx, gunicorn, the workers, the sandbox).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     server = os.environ.get("LOADTEST_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
     name = "bench_golive"
