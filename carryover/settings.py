@@ -122,6 +122,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "hijack",
+    # Before django_tasks_db: its `db_worker` command is ours (the worker's heartbeat and
+    # the sweep of stale jobs around django-tasks-db's own worker loop).
+    "carryover.jobs",
     "django_tasks",
     "django_tasks_db",
     "carryover.accounts",
@@ -303,6 +306,15 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# The one stale window of every background job (roster syncs, Plan B matching and
+# merges; carryover/jobs/runner.py): a run whose heartbeat is older than this is taken
+# for dead and marked failed, and a queued one whose task can no longer run it too.
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 600)
+if JOBS_STALE_SECONDS < 30:
+    raise ImproperlyConfigured(
+        f"JOBS_STALE_SECONDS must be at least 30 (a live run writes its heartbeat at most "
+        f"twice a second, but may be quiet for a while between steps), got {JOBS_STALE_SECONDS}"
+    )
 # The guard: a sync that would archive more than this share of an account's people,
 # sections or enrollments, or update more than the second share, waits for a person.
 ROSTER_GUARD_MAX_ARCHIVE_SHARE = float(env_str("ROSTER_GUARD_MAX_ARCHIVE_SHARE") or 0.10)
@@ -311,8 +323,6 @@ ROSTER_GUARD_MAX_UPDATE_SHARE = float(env_str("ROSTER_GUARD_MAX_UPDATE_SHARE") o
 ROSTER_TEMPORARY_SEAT_DAYS = env_int("ROSTER_TEMPORARY_SEAT_DAYS", 60)
 # Seconds for one HTTP request to Clever or a OneRoster server (connect, read).
 ROSTER_HTTP_TIMEOUT = float(env_str("ROSTER_HTTP_TIMEOUT") or 30)
-# A running sync whose progress has not moved for this long is taken as crashed.
-ROSTER_SYNC_STALE_MINUTES = env_int("ROSTER_SYNC_STALE_MINUTES", 60)
 # Plan B: a logins file of at most this many rows is matched in the upload request;
 # a larger one (a district's) is matched by the background worker, past proxy timeouts.
 PLAN_B_MATCH_IN_REQUEST_ROWS = env_int("PLAN_B_MATCH_IN_REQUEST_ROWS", 2000)

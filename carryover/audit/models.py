@@ -59,6 +59,7 @@ class EventType(models.TextChoices):
     NAME_MATCH_MERGE_STARTED = "name_match_merge_started", "Plan B: merging confirmed rows"
     NAME_MATCH_MERGE_FINISHED = "name_match_merge_finished", "Plan B: merge job finished"
     NAME_MATCH_REPORT_DOWNLOADED = "name_match_report_downloaded", "Plan B: report downloaded"
+    JOB_ABANDONED = "job_abandoned", "Background job marked failed: its worker stopped"
 
 
 class AuditEvent(models.Model):

@@ -23,6 +23,7 @@ from carryover.accounts.models import Account, Role, RosterSource, SeatState, Us
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
 from carryover.encryption import SecretDecryptionError
+from carryover.jobs.runner import JobKind, Run, Superseded, sweep_stale
 from carryover.rostering.engine.apply import apply_plan
 from carryover.rostering.engine.diff import Plan, plan_sync
 from carryover.rostering.engine.state import load_state
@@ -56,19 +57,38 @@ def _limits() -> Limits:
     )
 
 
-# --- starting -------------------------------------------------------------------
+# --- the job ----------------------------------------------------------------------
 
 
-def _release_abandoned(account: Account) -> None:
-    """A worker killed mid-sync leaves its row live; free the account after a while."""
-    cutoff = timezone.now() - dt.timedelta(minutes=settings.ROSTER_SYNC_STALE_MINUTES)
-    RosterSync.objects.filter(account=account, status__in=LIVE_STATUSES).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
-    ).update(
-        status=SyncStatus.FAILED,
-        errors=["abandoned: no progress for a long time (worker stopped?)"],
-        finished_at=timezone.now(),
+def _abandon(sync: RosterSync, reason: str) -> None:
+    """A stale run (its worker died, or no worker will ever run it) ends failed."""
+    RosterSync.objects.filter(pk=sync.pk).update(
+        status=SyncStatus.FAILED, errors=[reason], finished_at=timezone.now()
     )
+
+
+# A sync waits `queued` for a worker, runs `running` from the claim (`started_at` is the
+# run's token) and ends applied, dry run, held or failed.
+SYNC_JOB: JobKind[RosterSync] = JobKind(
+    name="roster_sync",
+    label="roster sync",
+    model=RosterSync,
+    waiting=Q(status=SyncStatus.QUEUED),
+    running=Q(status=SyncStatus.RUNNING),
+    claim_field="started_at",
+    set_on_claim={"status": SyncStatus.RUNNING},
+    fail=_abandon,
+)
+
+
+def sweep_stale_syncs(*, account: Account) -> bool:
+    """Mark failed the account's syncs whose worker died (or that no worker will run):
+    on read, so the roster page never shows a dead run as running. Answers whether it
+    marked any."""
+    return bool(sweep_stale(SYNC_JOB, where=Q(account=account)))
+
+
+# --- starting -------------------------------------------------------------------
 
 
 def start_sync(
@@ -94,7 +114,8 @@ def start_sync(
                 "run `carryover roster connect` first",
                 code="not_connected",
             )
-    _release_abandoned(account)
+    # A run whose worker died would hold the account's one live sync for good.
+    sweep_stale_syncs(account=account)
     try:
         with transaction.atomic():
             return RosterSync.objects.create(
@@ -143,25 +164,12 @@ def confirm_held_sync(*, sync: RosterSync, actor: User | None) -> RosterSync:
 
 
 def enqueue_sync(sync: RosterSync) -> None:
-    """Hand the sync to the task backend once the row is committed."""
-    from carryover.rostering.tasks import run_roster_sync
-
-    def send() -> None:
-        result = run_roster_sync.enqueue(sync.pk)
-        RosterSync.objects.filter(pk=sync.pk).update(task_id=str(result.id)[:64])
-
-    transaction.on_commit(send)
+    """Hand the sync to the task backend once the row is committed (its task id is
+    stored on the row)."""
+    SYNC_JOB.enqueue(sync.pk)
 
 
 # --- running --------------------------------------------------------------------
-
-
-def _claim(sync_id: int) -> bool:
-    now = timezone.now()
-    claimed = RosterSync.objects.filter(pk=sync_id, status=SyncStatus.QUEUED).update(
-        status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now
-    )
-    return claimed == 1
 
 
 def read_source(sync: RosterSync, progress: Progress) -> Snapshot:
@@ -191,22 +199,27 @@ def read_source(sync: RosterSync, progress: Progress) -> Snapshot:
 
 def run_sync(*, sync_id: int, listener: Listener | None = None) -> RosterSync:
     """Run a queued sync to its end: applied, dry_run, held or failed. Safe to call twice
-    or from two workers: only the caller that claims the queued row runs it."""
-    if not _claim(sync_id):
+    or from two workers: only the caller that claims the queued row runs it. A run the
+    stale sweep marked failed meanwhile (its heartbeat was too old) stops at its next
+    write and applies nothing."""
+    run = SYNC_JOB.claim(sync_id)
+    if run is None:
         return RosterSync.objects.get(pk=sync_id)
     sync = RosterSync.objects.select_related("account", "confirms").get(pk=sync_id)
-    progress = Progress(sync.pk, listener)
+    progress = Progress(run, listener)
     try:
         progress.expect(APPLY_STEPS)
         with _without_cyclic_gc():
             snapshot = read_source(sync, progress)
             progress.save_to_db = False  # inside the transaction nobody else could see it
-            return apply_snapshot(sync=sync, snapshot=snapshot, progress=progress)
+            return apply_snapshot(sync=sync, snapshot=snapshot, progress=progress, run=run)
+    except Superseded:
+        return RosterSync.objects.get(pk=sync_id)
     except RosterError as exc:
-        return _fail(sync, exc.problems)
+        return _fail(run, sync, exc.problems)
     except Exception as exc:
         logger.exception("roster sync %s failed", sync.pk)
-        return _fail(sync, [f"internal error: {type(exc).__name__}: {exc}"])
+        return _fail(run, sync, [f"internal error: {type(exc).__name__}: {exc}"])
 
 
 @contextmanager
@@ -223,10 +236,10 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _fail(sync: RosterSync, problems: list[str]) -> RosterSync:
-    RosterSync.objects.filter(pk=sync.pk).update(
-        status=SyncStatus.FAILED, errors=problems, finished_at=timezone.now()
-    )
+def _fail(run: Run[RosterSync], sync: RosterSync, problems: list[str]) -> RosterSync:
+    """The run failed: record why, unless the sync is no longer this run's (then the
+    sweep's reason stays)."""
+    run.mine().update(status=SyncStatus.FAILED, errors=problems, finished_at=timezone.now())
     sync.refresh_from_db()
     return sync
 
@@ -266,17 +279,25 @@ def _guard_reason(sync: RosterSync, plan: Plan, live: dict[str, int]) -> str:
 
 @transaction.atomic(durable=True)
 def apply_snapshot(
-    *, sync: RosterSync, snapshot: Snapshot, progress: Progress | None = None
+    *,
+    sync: RosterSync,
+    snapshot: Snapshot,
+    progress: Progress | None = None,
+    run: Run[RosterSync] | None = None,
 ) -> RosterSync:
     """Diff the snapshot against the account, check the guard, write (unless a dry run or
     held), go live if this is the account's first applied sync, record the outcome.
 
-    Locks the account row for the whole sync. Idempotent: the same snapshot twice
-    writes nothing the second time (every count "unchanged"). Raises SnapshotError
-    (nothing written) when the snapshot names people, classes or schools it does not have.
+    Locks the account row for the whole sync, then (for a worker's `run`) the sync's own
+    row, which must still be that run's (else `Superseded`, nothing written); holding it
+    keeps the stale sweep off a long apply. Idempotent: the same snapshot twice writes
+    nothing the second time (every count "unchanged"). Raises SnapshotError (nothing
+    written) when the snapshot names people, classes or schools it does not have.
     """
     step = progress.advance if progress is not None else (lambda _phase: None)
     account = Account.objects.select_for_update().get(pk=sync.account_id)
+    if run is not None:
+        run.lock()
     emails = sorted({p.email.lower() for p in snapshot.people if p.role != STUDENT and p.email})
     state = load_state(account=account, emails=emails)
     plan = plan_sync(snapshot, state)

@@ -29,7 +29,13 @@ def _actor(request: HttpRequest) -> User:
 @require_GET
 def status(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    syncs = list(selectors.list_syncs(actor=actor)[:20])
+    listed = selectors.list_syncs(actor=actor)
+    syncs = list(listed[:20])
+    # A run whose worker died shows as failed, with why, not as running for ever.
+    if any(not s.is_finished for s in syncs) and services.sweep_stale_syncs(
+        account=actor.account  # type: ignore[arg-type]
+    ):
+        syncs = list(listed[:20])
     return render(
         request,
         "rostering/status.html",
@@ -46,7 +52,10 @@ def status(request: HttpRequest) -> HttpResponse:
 @require_GET
 def sync_json(request: HttpRequest, pk: int) -> JsonResponse:
     """What the page's progress bar polls."""
-    sync = selectors.get_sync(actor=_actor(request), pk=pk)
+    actor = _actor(request)
+    sync = selectors.get_sync(actor=actor, pk=pk)
+    if not sync.is_finished and services.sweep_stale_syncs(account=actor.account):  # type: ignore[arg-type]
+        sync.refresh_from_db()
     return JsonResponse(
         {
             **sync.result(),
