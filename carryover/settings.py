@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "carryover.sandbox",
     "carryover.console",
     "carryover.planb",
+    "carryover.uploads",
     "carryover.web",
 ]
 
@@ -244,8 +245,43 @@ USE_TZ = True
 # --- static -------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# Uploaded files (roster zips, Plan B files): shared by every web process and worker on
+# every machine, never on a local disk (carryover/uploads). In the database unless
+# UPLOADS_S3_BUCKET names an S3-compatible bucket (django-storages).
+UPLOADS_RETENTION_DAYS = env_int("UPLOADS_RETENTION_DAYS", 7)
+if UPLOADS_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        f"UPLOADS_RETENTION_DAYS must be 0 or more, got {UPLOADS_RETENTION_DAYS}"
+    )
+UPLOADS_S3_BUCKET = env_str("UPLOADS_S3_BUCKET") or ""
+if UPLOADS_S3_BUCKET:
+    _uploads_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": UPLOADS_S3_BUCKET,
+            "location": (env_str("UPLOADS_S3_PREFIX") or "uploads").strip("/"),
+            "endpoint_url": env_str("UPLOADS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("UPLOADS_S3_REGION") or None,
+            # Empty: boto3's own chain (an instance role, AWS_* variables, ~/.aws).
+            "access_key": env_str("UPLOADS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("UPLOADS_S3_SECRET_ACCESS_KEY") or None,
+            "addressing_style": env_str("UPLOADS_S3_ADDRESSING_STYLE") or None,
+            # Children's names: private objects, never a public or signed URL.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "object_parameters": (
+                {"ServerSideEncryption": env_str("UPLOADS_S3_SERVER_SIDE_ENCRYPTION")}
+                if env_str("UPLOADS_S3_SERVER_SIDE_ENCRYPTION")
+                else {}
+            ),
+        },
+    }
+else:
+    _uploads_storage = {"BACKEND": "carryover.uploads.storage.DatabaseStorage"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "uploads": _uploads_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

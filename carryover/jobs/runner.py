@@ -100,7 +100,9 @@ class JobKind(Generic[M]):
     time, the run's token), the heartbeat and `set_on_claim`, which must make it match
     `running`. `fail(row, reason)` marks a locked stale row failed (inside the sweep's
     transaction; it writes its own outcome, e.g. rows set back). `queued_at_field` is
-    when a row started waiting (a row queued again sets its heartbeat instead).
+    when a row started waiting (a row queued again sets its heartbeat instead);
+    `upload_field` names the row's uploaded file (`uploads.StoredUpload`), if it reads
+    one, so that the uploads purge never deletes a file a live job still reads.
     """
 
     def __init__(
@@ -117,6 +119,7 @@ class JobKind(Generic[M]):
         heartbeat_field: str = "heartbeat_at",
         task_id_field: str = "task_id",
         queued_at_field: str = "created_at",
+        upload_field: str | None = None,
     ) -> None:
         self.name = name
         self.label = label
@@ -129,6 +132,7 @@ class JobKind(Generic[M]):
         self.heartbeat_field = heartbeat_field
         self.task_id_field = task_id_field
         self.queued_at_field = queued_at_field
+        self.upload_field = upload_field
         self._task: Any = None
         _KINDS[name] = self
 

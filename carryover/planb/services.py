@@ -21,6 +21,7 @@ the account; a teacher only one of the row's candidates.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,9 @@ from carryover.planb.jobs.matching import enqueue_matching
 from carryover.planb.models import Decision, JobStatus, NameMatchJob, NameMatchRow
 from carryover.planb.rows import decision_fields, split_live_rows
 from carryover.planb.rules import check_can_upload
+from carryover.uploads.models import StoredUpload, UploadKind
+from carryover.uploads.services import discard_upload, release_upload
+from carryover.uploads.services import store_upload as store_file
 
 if TYPE_CHECKING:
     from carryover.planb.files import LoginsFile
@@ -200,11 +204,14 @@ def store_upload(
     filename: str,
     prepared: PreparedUpload,
     via: str,
+    file: StoredUpload | None = None,
 ) -> NameMatchJob:
     """Store a prepared upload: the job, its rows (one bulk insert) and one
-    NAME_MATCH_UPLOADED audit row, in one transaction."""
+    NAME_MATCH_UPLOADED audit row, in one transaction. The uploaded `file` (shared
+    storage) is done with: kept for the retention, then purged."""
     counts = prepared.counts()
     job = NameMatchJob.objects.create(
+        upload=file,
         account=account,
         uploaded_by=actor,
         section=section,
@@ -230,13 +237,17 @@ def store_upload(
         batch_size=1000,
     )
     record_upload(job=job, actor=actor, counts=counts, via=via)
+    release_upload(job.upload_id)
     return job
 
 
 def record_upload(
     *, job: NameMatchJob, actor: User | None, counts: dict[str, int], via: str, **extra: str
 ) -> None:
-    """The NAME_MATCH_UPLOADED audit row of a stored upload (matched now or later)."""
+    """The NAME_MATCH_UPLOADED audit row of a stored upload (matched now or later), with
+    the stored file's id and SHA-256 when it was kept."""
+    if job.upload is not None:
+        extra = {**extra, "upload_id": str(job.upload.pk), "sha256": job.upload.sha256}
     record_event(
         event_type=EventType.NAME_MATCH_UPLOADED,
         actor=actor,
@@ -262,12 +273,14 @@ def store_for_matching(
     filename: str,
     checked: CheckedUpload,
     via: str,
+    file: StoredUpload | None = None,
 ) -> NameMatchJob:
     """Store a checked upload unmatched: the job (`matching`), its rows' typed data (one
     bulk insert) and one NAME_MATCH_UPLOADED audit row, in one transaction; the matching
-    task is queued after commit (`jobs.matching`)."""
+    task is queued after commit (`jobs.matching`), which releases the `file`."""
     counts = {"rows": len(checked.typed), "skipped": len(checked.skipped)}
     job = NameMatchJob.objects.create(
+        upload=file,
         account=account,
         uploaded_by=actor,
         section=section,
@@ -329,20 +342,35 @@ def upload_logins_file(
     checked = check_upload(
         account=account, data=data, filename=filename, actor=actor, section=section
     )
-    if _match_in_background(account, rows=len(checked.typed)):
-        return store_for_matching(
+    # The file itself, in shared storage for the audit's sake (never on this machine's
+    # disk); a failure from here on keeps nothing of it.
+    file = store_file(
+        kind=UploadKind.PLAN_B,
+        content=io.BytesIO(data),
+        filename=filename,
+        account=account,
+        actor=actor,
+    )
+    try:
+        if _match_in_background(account, rows=len(checked.typed)):
+            return store_for_matching(
+                account=account,
+                actor=actor,
+                section=section,
+                filename=filename,
+                checked=checked,
+                via=via,
+                file=file,
+            )
+        return store_upload(
             account=account,
             actor=actor,
             section=section,
             filename=filename,
-            checked=checked,
+            prepared=match_checked(checked, account=account, today=today),
             via=via,
+            file=file,
         )
-    return store_upload(
-        account=account,
-        actor=actor,
-        section=section,
-        filename=filename,
-        prepared=match_checked(checked, account=account, today=today),
-        via=via,
-    )
+    except BaseException:
+        discard_upload(file)
+        raise

@@ -42,6 +42,14 @@ from carryover.rostering.progress import Listener, Progress
 from carryover.rostering.snapshot import STUDENT, Snapshot
 from carryover.sso.errors import ProviderConnectionError
 from carryover.sso.services import connect_provider as connect_sign_on
+from carryover.uploads.models import StoredUpload, UploadKind
+from carryover.uploads.services import (
+    UploadGone,
+    discard_upload,
+    local_copy,
+    release_upload,
+    store_upload,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +73,7 @@ def _abandon(sync: RosterSync, reason: str) -> None:
     RosterSync.objects.filter(pk=sync.pk).update(
         status=SyncStatus.FAILED, errors=[reason], finished_at=timezone.now()
     )
+    release_upload(sync.upload_id)
 
 
 # A sync waits `queued` for a worker, runs `running` from the claim (`started_at` is the
@@ -78,7 +87,11 @@ SYNC_JOB: JobKind[RosterSync] = JobKind(
     claim_field="started_at",
     set_on_claim={"status": SyncStatus.RUNNING},
     fail=_abandon,
+    upload_field="upload",
 )
+
+# A held sync's file waits this long at least for its confirmation (which reads it again).
+HELD_FILE_KEPT = dt.timedelta(days=1)
 
 
 def sweep_stale_syncs(*, account: Account) -> bool:
@@ -96,6 +109,7 @@ def start_sync(
     account: Account,
     source: SyncSource,
     source_ref: str = "",
+    upload: StoredUpload | None = None,
     dry_run: bool = False,
     confirm: bool = False,
     confirms: RosterSync | None = None,
@@ -105,7 +119,8 @@ def start_sync(
     """Create a queued sync. Refused (SyncRefused) while another sync of the account is
     queued or running. `confirm` waives the guard; `confirms` (a held run) waives it only
     up to that run's counts. `full` (Clever): read the whole roster, not only the events
-    after the stored cursor."""
+    after the stored cursor. A CSV import a worker runs reads `upload` (shared storage);
+    `source_ref` is then its name (a path only for the command line's own run)."""
     if source in (SyncSource.CLEVER, SyncSource.CLASSLINK):
         connection = RosterConnection.objects.filter(account=account).defer("secret").first()
         if connection is None or connection.provider != source:
@@ -122,6 +137,7 @@ def start_sync(
                 account=account,
                 source=source,
                 source_ref=source_ref,
+                upload=upload,
                 dry_run=dry_run,
                 confirmed=confirm or confirms is not None,
                 confirms=confirms,
@@ -146,10 +162,13 @@ def confirm_held_sync(*, sync: RosterSync, actor: User | None) -> RosterSync:
         raise SyncRefused(f"sync {held.pk} is {held.status}, not held", code="not_held")
     if held.confirmations.exclude(status=SyncStatus.FAILED).exists():
         raise SyncRefused(f"sync {held.pk} was already confirmed", code="already_confirmed")
+    if held.upload is not None and held.upload.is_purged:
+        raise SyncRefused(str(UploadGone(held.upload)), code="file_gone")
     new = start_sync(
         account=held.account,
         source=SyncSource(held.source),
         source_ref=held.source_ref,
+        upload=held.upload,
         confirms=held,
         actor=actor,
         full=held.full,
@@ -161,6 +180,40 @@ def confirm_held_sync(*, sync: RosterSync, actor: User | None) -> RosterSync:
         data={"held_sync": held.pk, "sync": new.pk, "guard": held.guard_reason},
     )
     return new
+
+
+def start_upload_sync(
+    *,
+    account: Account,
+    actor: User | None,
+    content: Any,
+    filename: str,
+    dry_run: bool = False,
+    confirm: bool = False,
+) -> RosterSync:
+    """A OneRoster CSV zip uploaded (the roster page, or the command line's --background):
+    store it in shared storage, then queue its sync, which a worker on any machine reads
+    by the upload's id. A refused sync (another is live) keeps nothing of the file."""
+    upload = store_upload(
+        kind=UploadKind.ROSTER_CSV,
+        content=content,
+        filename=filename,
+        account=account,
+        actor=actor,
+    )
+    try:
+        return start_sync(
+            account=account,
+            source=SyncSource.ONEROSTER_CSV,
+            source_ref=upload.filename,
+            upload=upload,
+            dry_run=dry_run,
+            confirm=confirm,
+            actor=actor,
+        )
+    except BaseException:
+        discard_upload(upload)
+        raise
 
 
 def enqueue_sync(sync: RosterSync) -> None:
@@ -178,7 +231,13 @@ def read_source(sync: RosterSync, progress: Progress) -> Snapshot:
         from carryover.rostering.sources.oneroster_csv import READ_STEPS, read_oneroster_csv
 
         progress.expect(READ_STEPS)
-        return read_oneroster_csv(sync.source_ref, progress=progress.advance)
+        if sync.upload is None:  # the command line's own run, in its own process
+            return read_oneroster_csv(sync.source_ref, progress=progress.advance)
+        try:
+            with local_copy(sync.upload) as path:
+                return read_oneroster_csv(path, progress=progress.advance)
+        except UploadGone as exc:
+            raise SourceError(str(exc), code="file_gone") from exc
     try:
         connection = RosterConnection.objects.get(account_id=sync.account_id)
     except SecretDecryptionError as exc:
@@ -205,7 +264,7 @@ def run_sync(*, sync_id: int, listener: Listener | None = None) -> RosterSync:
     run = SYNC_JOB.claim(sync_id)
     if run is None:
         return RosterSync.objects.get(pk=sync_id)
-    sync = RosterSync.objects.select_related("account", "confirms").get(pk=sync_id)
+    sync = RosterSync.objects.select_related("account", "confirms", "upload").get(pk=sync_id)
     progress = Progress(run, listener)
     try:
         progress.expect(APPLY_STEPS)
@@ -239,7 +298,9 @@ def _without_cyclic_gc() -> Iterator[None]:
 def _fail(run: Run[RosterSync], sync: RosterSync, problems: list[str]) -> RosterSync:
     """The run failed: record why, unless the sync is no longer this run's (then the
     sweep's reason stays)."""
-    run.mine().update(status=SyncStatus.FAILED, errors=problems, finished_at=timezone.now())
+    with transaction.atomic():
+        if run.mine().update(status=SyncStatus.FAILED, errors=problems, finished_at=timezone.now()):
+            release_upload(sync.upload_id)
     sync.refresh_from_db()
     return sync
 
@@ -337,6 +398,12 @@ def apply_snapshot(
         progress.finish()
         sync.progress_done = sync.progress_total = progress.total
     sync.save()
+    # The file is read; a held sync's confirmation reads it again.
+    release_upload(
+        sync.upload_id,
+        now=now,
+        keep_at_least=HELD_FILE_KEPT if status == SyncStatus.HELD else dt.timedelta(0),
+    )
     if status in (SyncStatus.APPLIED, SyncStatus.HELD):
         record_event(
             event_type=(

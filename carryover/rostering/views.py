@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -106,18 +104,22 @@ def upload(request: HttpRequest) -> HttpResponse:
     if (upload.size or 0) > MAX_UPLOAD_BYTES:
         messages.error(request, "That file is larger than 512 MB.")
         return redirect("rostering:status")
-    folder = settings.VAR_DIR / "roster_uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.zip"
-    with open(path, "wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    return _queue(
-        request,
-        source=SyncSource.ONEROSTER_CSV,
-        source_ref=str(path),
-        dry_run=request.POST.get("dry_run") == "1",
-    )
+    actor = _actor(request)
+    try:
+        # Into shared storage, never this machine's disk: a worker anywhere reads it by id.
+        sync = services.start_upload_sync(
+            account=actor.account,  # type: ignore[arg-type]
+            actor=actor,
+            content=upload,
+            filename=upload.name or "roster.zip",
+            dry_run=request.POST.get("dry_run") == "1",
+        )
+    except RosterError as exc:
+        messages.error(request, str(exc))
+        return redirect("rostering:status")
+    services.enqueue_sync(sync)
+    messages.success(request, f"Sync {sync.pk} is queued.")
+    return redirect("rostering:status")
 
 
 @login_required

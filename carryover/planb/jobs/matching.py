@@ -46,6 +46,7 @@ from carryover.planb.errors import NameMatchRefused
 from carryover.planb.models import Decision, JobStatus, NameMatchJob, NameMatchRow
 from carryover.planb.rows import decision_fields, split_live_rows
 from carryover.planb.rules import check_can_review
+from carryover.uploads.services import release_upload
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ MATCHING: JobKind[NameMatchJob] = JobKind(
     claim_field="worker_claimed_at",
     set_on_claim={"progress_phase": PHASE_READING},
     fail=_abandon,
+    upload_field="upload",
 )
 
 
@@ -354,6 +356,7 @@ def _store_decided(
             "seconds": round(seconds, 1),
         },
     )
+    release_upload(job.upload_id)
     return job
 
 
@@ -393,3 +396,4 @@ def _mark_failed(job: NameMatchJob, message: str) -> None:
         account=job.account,
         data={"job_id": job.pk, "error": message},
     )
+    release_upload(job.upload_id)
