@@ -194,6 +194,16 @@ class JobKind(Generic[M]):
 
     # --- stale runs ----------------------------------------------------------------
 
+    def may_be_stale(self, row: M, *, now: dt.datetime | None = None) -> bool:
+        """Could this loaded row be stale? (Its last sign of life is older than the
+        window.) A cheap check before `sweep_stale`, for pages that poll a job."""
+        last = (
+            getattr(row, self.heartbeat_field)
+            or getattr(row, self.claim_field)
+            or getattr(row, self.queued_at_field)
+        )
+        return last is None or last < (now or timezone.now()) - stale_window()
+
     def _stale_running(self, cutoff: dt.datetime, where: Q) -> list[tuple[int, dt.datetime]]:
         return list(
             self.rows()

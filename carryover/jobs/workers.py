@@ -26,7 +26,7 @@ SWEEP_SECONDS = 60.0
 FORGET_AFTER = dt.timedelta(days=1)
 
 
-def worker_alive(*, within_seconds: float = 60) -> bool:
+def worker_alive(within_seconds: float = 60) -> bool:
     """Has any background worker beaten within `within_seconds`? (/readyz)"""
     from carryover.jobs.models import WorkerHeartbeat
 

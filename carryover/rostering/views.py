@@ -30,7 +30,8 @@ def status(request: HttpRequest) -> HttpResponse:
     listed = selectors.list_syncs(actor=actor)
     syncs = list(listed[:20])
     # A run whose worker died shows as failed, with why, not as running for ever.
-    if any(not s.is_finished for s in syncs) and services.sweep_stale_syncs(
+    live = [s for s in syncs if not s.is_finished]
+    if any(services.SYNC_JOB.may_be_stale(s) for s in live) and services.sweep_stale_syncs(
         account=actor.account  # type: ignore[arg-type]
     ):
         syncs = list(listed[:20])
@@ -52,7 +53,11 @@ def sync_json(request: HttpRequest, pk: int) -> JsonResponse:
     """What the page's progress bar polls."""
     actor = _actor(request)
     sync = selectors.get_sync(actor=actor, pk=pk)
-    if not sync.is_finished and services.sweep_stale_syncs(account=actor.account):  # type: ignore[arg-type]
+    if (
+        not sync.is_finished
+        and services.SYNC_JOB.may_be_stale(sync)
+        and services.sweep_stale_syncs(account=actor.account)  # type: ignore[arg-type]
+    ):
         sync.refresh_from_db()
     return JsonResponse(
         {
