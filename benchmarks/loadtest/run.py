@@ -330,8 +330,23 @@ def admin(stack: Stack, rec: Recorder, plan_b: bytes, stop: float, state: dict[s
     rec.note("plan B merge started")
     state["merge_started"] = time.monotonic()
     final = _wait_job(stack, s, rec, job, stop, None)
-    state["job_final"] = final
     rec.note(f"plan B job ended: {final}")
+    if final.get("finished") and final.get("status") != "done":
+        # A merge whose worker died is marked failed once its heartbeat is stale
+        # (JOBS_STALE_SECONDS); the admin presses Merge again for the rows still to go.
+        page = rec.call("plan_b_job_page", lambda: s.get(stack.url(f"{job}/")))
+        rec.call(
+            "plan_b_merge_restart",
+            lambda: s.post(
+                stack.url(f"{job}/merge/"),
+                data={"csrfmiddlewaretoken": _token(page)},
+                headers={"Referer": stack.url(f"{job}/")},
+            ),
+        )
+        rec.note("plan B merge started again")
+        final = _wait_job(stack, s, rec, job, stop, None)
+        rec.note(f"plan B job ended: {final}")
+    state["job_final"] = final
 
 
 def _wait_job(
