@@ -41,8 +41,21 @@ from carryover.namematch.signals import (
     S_SAME,
     T_CONTRADICTS,
     T_EARLY,
+    Y_FITS,
+    Y_OFF,
 )
 from carryover.namematch.types import LegacyAccount, RosterStudent
+from carryover.namematch.weights import (
+    W_OTHER_CLASS_THIS_YEAR,
+    W_SAME_CLASS_THIS_YEAR,
+    W_SAME_TEACHER_LAST_YEAR,
+    W_SAME_TEACHER_UNKNOWN_YEAR,
+    W_USERNAME_AS_TYPED,
+    W_USERNAME_BEYOND_TYPED,
+    W_USERNAME_CONTRADICTS,
+    W_USERNAME_WEAK,
+    W_USERNAME_WEAKER_THAN_TYPED,
+)
 
 # Contradiction flags: any of these keeps a pair from being "sure".
 C_GRADE = 1
@@ -57,16 +70,6 @@ CONTRADICTION_NAMES = {
     C_TRACKS: "practice levels",
     C_HELD_BACK: "grade (the same as last year: held back?)",
 }
-
-W_USERNAME_BEYOND_TYPED = 3.0
-W_USERNAME_AS_TYPED = 0.5
-W_USERNAME_WEAK = 0.8
-W_USERNAME_WEAKER_THAN_TYPED = -0.5
-W_USERNAME_CONTRADICTS = -3.0
-W_SAME_CLASS_THIS_YEAR = 2.5
-W_OTHER_CLASS_THIS_YEAR = -2.0
-W_SAME_TEACHER_UNKNOWN_YEAR = 1.0
-W_SAME_TEACHER_LAST_YEAR = 0.3
 
 
 @dataclass(slots=True)
@@ -326,6 +329,13 @@ def context_reasons(
         reasons.append(f"same class {legacy.old_class}")
     elif evidence.contradictions & C_TEACHER:
         reasons.append(f"class {legacy.old_class or legacy.old_teacher} is not the student's class")
+    year = names.username_year(legacy.username)
+    if scores.year_code[i] == Y_FITS and year is not None:
+        reasons.append(f"username {legacy.username}: class of {year[0]} fits grade {student.grade}")
+    elif scores.year_code[i] == Y_OFF and year is not None:
+        reasons.append(
+            f"username {legacy.username}: class of {year[0]} does not fit grade {student.grade}"
+        )
     if evidence.username_fit == names.FIT_STRONG:
         reasons.append(
             f"username {legacy.username} resembles {student.first_name} {student.last_name}"

@@ -28,12 +28,12 @@ import numpy as np
 from rapidfuzz.distance import OSA
 
 from carryover.namematch import names
-from carryover.namematch.context import grade_steps, row_prior, track_min_grade
+from carryover.namematch.context import grade_steps, row_prior, school_year, track_min_grade
 from carryover.namematch.types import LegacyAccount, RosterStudent, TypedRow
+from carryover.namematch.weights import NAME_PSEUDO_COUNT, PRIOR_GRADE_LEFT_THE_ACCOUNT
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 UNKNOWN_GRADE = -99
-NAME_PSEUDO_COUNT = 2000
 # Letters a teacher typing by ear confuses at the start of a name.
 _INITIAL_FOLD = str.maketrans({"c": "k", "q": "k", "y": "i", "z": "s"})
 
@@ -346,6 +346,10 @@ class PreparedRow:
     class_key: str
     track_min_grade: int | None
     prior: float
+    # The grade now that the username's class-of year says (None: no year in it), and
+    # whether the year is surely one (four digits).
+    year_grade: int | None = None
+    year_sure: bool = False
 
 
 def prepare_row(
@@ -362,7 +366,14 @@ def prepare_row(
     if old_grade is None and teacher_keys:
         old_grade = _teacher_grade(roster, school, teacher_keys)
         inferred = old_grade is not None
+    year = names.username_year(row.username)
+    year_grade = None
+    if year is not None:
+        implied = 12 - (year[0] - (school_year(today) + 1))
+        year_grade = implied if -1 <= implied <= 12 else None
     return PreparedRow(
+        year_grade=year_grade,
+        year_sure=bool(year and year[1] and year_grade is not None),
         tokens=parsed.tokens,
         spans=_spans(parsed.tokens),
         last_first=parsed.last_first,
@@ -402,7 +413,7 @@ def _prior(row: LegacyAccount, old_grade: int | None, roster: PreparedRoster, to
         if expected > max(roster.grade_share):
             # Last year's top grade has moved on to a school outside this account
             # (a K-5 school's fifth graders): most of them are not in this roster.
-            prior = min(prior, 0.1)
+            prior = min(prior, PRIOR_GRADE_LEFT_THE_ACCOUNT)
     return prior
 
 

@@ -78,11 +78,16 @@ class RosterStudent:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A rostered student proposed for a typed row, with how likely and why."""
+    """A rostered student proposed for a typed row, with how likely and why.
+
+    `probability` is the calibrated chance that this student is the row's child (the
+    same number as the row's own when this is the proposed student); `score` is the
+    model's raw value before calibration."""
 
     student: RosterStudent
     score: float
     reasons: tuple[str, ...]
+    probability: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +95,9 @@ class MatchResult:
     """The decision for one typed row.
 
     `student` is the proposed student for "sure" and "review" and None for "none";
-    `candidates` are best first (the proposed student among them).
+    `candidates` are best first (the proposed student among them). `probability` is
+    the calibrated chance that the proposed student (or, with none proposed, the first
+    candidate) is the typed child: "sure" means at least `weights.SURE_PROBABILITY`.
     """
 
     row: TypedRow
@@ -99,6 +106,7 @@ class MatchResult:
     score: float
     reasons: tuple[str, ...]
     candidates: tuple[Candidate, ...] = field(default=())
+    probability: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +116,7 @@ class LegacyCandidate:
     legacy: LegacyAccount
     score: float
     reasons: tuple[str, ...]
+    probability: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +129,4 @@ class LinkSuggestion:
     score: float
     reasons: tuple[str, ...]
     candidates: tuple[LegacyCandidate, ...] = field(default=())
+    probability: float = 0.0

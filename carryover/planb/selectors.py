@@ -13,6 +13,8 @@ of queries per chunk of ids, whatever the number of rows.
 
 from __future__ import annotations
 
+import math
+
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -177,8 +179,12 @@ def candidate_students(rows: Iterable[NameMatchRow]) -> dict[int, User]:
 class CandidateView:
     student: User | None  # None when the student is gone (purged)
     student_id: int
-    score: float
+    probability: float  # calibrated, the row's own for the proposed student
     reasons: tuple[str, ...]
+
+    @property
+    def percent(self) -> str:
+        return percent(self.probability)
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,22 @@ class RowView:
 
     row: NameMatchRow
     candidates: tuple[CandidateView, ...]
+
+    @property
+    def percent(self) -> str:
+        """The row's probability as the page shows it: the same text as its proposed
+        student's among the candidates (both are the stored probability)."""
+        return percent(self.row.score)
+
+
+def percent(probability: float) -> str:
+    """A probability as a percentage that never rounds up across a decision: 0.99949
+    shows 99.94%, not 99.9% or 100%; 1 in 10,000 or less of doubt shows "> 99.99%"."""
+    if probability >= 0.9999:
+        return "> 99.99%"
+    if probability >= 0.99:
+        return f"{math.floor(probability * 10_000) / 100:.2f}%"
+    return f"{math.floor(probability * 1_000) / 10:.1f}%"
 
 
 def row_views(rows: Iterable[NameMatchRow]) -> list[RowView]:
@@ -200,7 +222,7 @@ def row_views(rows: Iterable[NameMatchRow]) -> list[RowView]:
                 CandidateView(
                     student=students.get(int(c["student_id"])),
                     student_id=int(c["student_id"]),
-                    score=float(c["score"]),
+                    probability=float(c.get("probability", c["score"])),
                     reasons=tuple(c.get("reasons", ())),
                 )
                 for c in row.candidates

@@ -1,0 +1,223 @@
+"""Every weight and threshold of the matcher, in one place.
+
+The model is Fellegi-Sunter's. Each comparison between a typed row and a rostered
+student falls into a level (the given name exact, a nickname, one typo, ...; the grade
+as expected, a year behind, contradicting; the same school, ...). A level carries two
+probabilities: m, how often it is seen when the row *is* that student, and u, how
+often for a random rostered student. Its match weight is log(m / u) (natural log, so
+"nats"); a pair's weight is the sum over its comparisons, and with the row's prior
+(the chance its child is in the roster at all, from the practice dates) and the
+one-to-one assignment it becomes a probability (`assign.py`).
+
+Where the numbers come from:
+
+- u of an exact name is that name's frequency in this roster (term-frequency
+  adjustment: an exact "Maria Garcia" says less than an exact "Zbigniew Kowalczyk");
+  u of the grade and the school are the shares of the roster in them.
+- The m below are *starting values*. `em.py` re-estimates the m of the name levels
+  and of the grade and school levels from the upload itself (expectation-maximisation
+  over the candidate pairs, as Splink does), shrunk towards these values by
+  `EM_PRIOR_PAIRS` pseudo-pairs so that a small file cannot talk itself into anything.
+- `CALIBRATION` maps the assignment's log-odds to the probability shown to people. It
+  was fitted on the first benchmark world (benchmarks/matching/generate.py, seeds
+  1-10) and checked on the second (benchmarks/matching/world_b), never tuned on that
+  world's frozen seed: benchmarks/matching/README.md has the table.
+
+"Sure" is `SURE_PROBABILITY` (0.999): among rows called sure, at most one in a
+thousand is the wrong child.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# --- levels of agreement between a typed word and a name, strongest first ------------
+EXACT, NICK, TYPO1, PREFIX, TYPO2, SIMILAR, INITIAL, NONE = range(8)
+LEVEL_NAMES = ("exact", "nickname", "typo", "shortened", "typo", "similar", "initial", "none")
+
+
+def _w(m: float, u: float) -> float:
+    return math.log(m / u)
+
+
+# --- names ------------------------------------------------------------------------------
+# m of the given name's levels (share of true matches at each level). EXACT and NICK
+# take u from the roster (term frequencies); the others carry a fixed u.
+M_FIRST = {
+    EXACT: 0.80,
+    NICK: 0.07,
+    TYPO1: 0.04,
+    PREFIX: 0.02,
+    TYPO2: 0.02,
+    SIMILAR: 0.01,
+    INITIAL: 0.9,
+    NONE: 0.015,
+}
+U_FIRST = {TYPO1: 0.0015, PREFIX: 0.004, TYPO2: 0.008, SIMILAR: 0.02, INITIAL: 0.08, NONE: 0.9}
+# Typing only an initial is a property of the row, not of the pair: what counts is how
+# often a random student shares the initial (hence m 0.9).
+W_FIRST_PART = _w(0.02, 0.004)  # Mary for Mary-Kate
+M_LAST = {
+    EXACT: 0.85,
+    TYPO1: 0.05,
+    PREFIX: 0.005,
+    TYPO2: 0.015,
+    SIMILAR: 0.01,
+    INITIAL: 0.95,
+    NONE: 0.02,
+}
+U_LAST = {TYPO1: 0.0008, PREFIX: 0.003, TYPO2: 0.003, SIMILAR: 0.01, INITIAL: 0.08, NONE: 0.95}
+M_LAST_PART = 0.05  # Garcia for Garcia Lopez
+# Order: teachers type "Last First" now and then; `Last, First` says so with the comma.
+W_ORDER_AS_TYPED = _w(0.93, 0.5)
+W_ORDER_SWAPPED = _w(0.07, 0.5)
+W_COMMA_AS_TYPED = _w(0.97, 0.5)
+W_COMMA_SWAPPED = _w(0.03, 0.5)
+W_MIDDLE_MATCH = 0.8
+W_EXTRA_WORD = -1.2
+# How many students of a family a given name is smoothed over (Jie among the Wangs).
+FAMILY_PSEUDO_COUNT = 10.0
+# A name's frequency is smoothed towards a typical name's (1 in NAME_PSEUDO_COUNT), so
+# that a small roster does not make every name look common.
+NAME_PSEUDO_COUNT = 2000
+
+# --- grade, school, practice levels -----------------------------------------------------
+# m of "now in last year's grade + the school years since"; of a year behind (held
+# back); of anything else. When the years since are unknown, one year is assumed.
+M_GRADE_EXPECTED = 0.96
+M_GRADE_EXPECTED_YEARS_UNKNOWN = 0.75
+M_GRADE_BEHIND = 0.03
+M_GRADE_BEHIND_YEARS_UNKNOWN = 0.23
+M_GRADE_OTHER = 0.003
+# A grade guessed from the old teacher's grade now is right most of the time, not always.
+M_GRADE_INFERRED_FACTOR = 0.85
+M_GRADE_INFERRED_FLOOR = 0.1
+U_GRADE_FLOOR = 0.02
+M_SCHOOL_SAME = 0.9
+M_SCHOOL_DIFFERENT = 0.05
+U_SCHOOL_FLOOR = 1e-4
+# The class-of year some usernames carry (mramirez2034: grade 4 in 2025-26): four digits
+# are a year for sure, two (mayar34) only perhaps, so the m and u of a fit differ.
+W_YEAR_FITS_SURE = _w(0.95, 0.08)
+W_YEAR_OFF_SURE = _w(0.05, 0.92)
+W_YEAR_FITS_WEAK = _w(0.31, 0.035)
+W_YEAR_OFF_WEAK = _w(0.69, 0.965)
+W_TRACK_FITS = 0.1
+W_TRACK_EARLY = -0.7
+W_TRACK_CONTRADICTS = -3.5
+
+# --- the old account's username, class and teacher (pair by pair) ----------------------
+W_USERNAME_BEYOND_TYPED = 3.0
+W_USERNAME_AS_TYPED = 0.5
+W_USERNAME_WEAK = 0.8
+W_USERNAME_WEAKER_THAN_TYPED = -0.5
+W_USERNAME_CONTRADICTS = -3.0
+W_SAME_CLASS_THIS_YEAR = 2.5
+W_OTHER_CLASS_THIS_YEAR = -2.0
+W_SAME_TEACHER_UNKNOWN_YEAR = 1.0
+W_SAME_TEACHER_LAST_YEAR = 0.3
+
+# --- the row's prior: is its child in the roster at all? ---------------------------------
+PRIOR_NO_DATE = 0.88
+PRIOR_THIS_YEAR = 0.95
+PRIOR_LAST_SPRING = 0.93
+PRIOR_LAST_AUTUMN = 0.82
+PRIOR_LONGER = 0.5
+# Last year's top grade moved on to a school outside the account.
+PRIOR_GRADE_LEFT_THE_ACCOUNT = 0.1
+
+# The share of children who left while a child of the same full name is enrolled (the
+# issue's unseen districts: 5%; world A plants 5%, world B 6%). However rare the name,
+# the names alone then leave the odds against "the child left" at most
+# prior / NAMESAKE_SHARE, so a sure row needs the grade, the school, the username or
+# the class to agree as well.
+NAMESAKE_SHARE = 0.05
+
+# --- learning where children moved up to (feeder schools) -------------------------------
+FEEDER_EVIDENCE = 0.99
+FEEDER_MIN_LINKS = 3
+FEEDER_CLIP = 3.0
+
+# --- estimating m from the upload (em.py) ----------------------------------------------
+EM_MIN_ROWS = 200
+EM_PRIOR_PAIRS = 200.0
+EM_ITERATIONS = 2
+
+# --- the one-to-one assignment -----------------------------------------------------------
+PRUNE_BELOW = math.log(1e-4)
+SURE_TAKEN = math.log(99.0)
+# Log-odds behind a row's best pair beyond which a pair is dropped before the pair-by-pair
+# evidence (worth at most a few nats) is weighed.
+BEHIND_BEST = 12.0
+TOP_K = 6
+
+# --- from log-odds to the probability people see -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """logit(probability) = slope * log-odds + intercept, capped at `ceiling`.
+
+    A slope below 1 says the model's evidence is over-confident (its comparisons are not
+    independent: a child typed by a careless typist is typed carelessly everywhere).
+    """
+
+    slope: float = 0.8
+    intercept: float = 0.0
+    ceiling: float = 0.99995
+
+    def logit(self, log_odds: np.ndarray) -> np.ndarray:
+        return self.slope * log_odds + self.intercept
+
+    def probability(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of raw model probabilities (0 stays 0)."""
+        raw = np.clip(np.asarray(raw, dtype=np.float64), 0.0, 1.0)
+        with np.errstate(divide="ignore"):
+            log_odds = np.log(raw) - np.log1p(-np.minimum(raw, 1.0 - 1e-15))
+        out = 1.0 / (1.0 + np.exp(-np.clip(self.logit(log_odds), -50.0, 50.0)))
+        return np.where(raw > 0.0, np.minimum(out, self.ceiling), 0.0)
+
+
+CALIBRATION = Calibration()
+
+# --- decisions ---------------------------------------------------------------------------
+SURE_PROBABILITY = 0.999
+# The names must carry this much weight of their own for a sure row (one typed word
+# is rarely enough).
+MIN_NAME_WEIGHT = 4.0
+# When the name alone leaves another explanation open (a namesake in the roster, or a
+# child who left with this name), the evidence that is not the name must add this
+# much for "sure": the grade as expected, the same school, the username, the class.
+NAME_ALONE_SURE = 0.999
+MIN_OTHER_EVIDENCE = 2.0
+CANDIDATE_PROBABILITY = 0.005
+REVIEW_PROBABILITY = 0.05
+MAX_CANDIDATES = 5
+
+# --- Link old accounts (no typed name) ---------------------------------------------------
+# How often the true old account's username fits its child strongly, and how often a
+# random old account's does (at most: links._chance_rate).
+LINK_P_STRONG_TRUE = 0.55
+LINK_P_STRONG_RANDOM = 0.004
+LINK_W_USERNAME_WEAK = _w(0.12, 0.03)
+LINK_W_USERNAME_NONE = _w(0.31, 0.5)
+LINK_W_USERNAME_CONTRADICTS = _w(0.02, 0.47)
+LINK_P_TEACHER_TRUE = 0.85
+LINK_P_TEACHER_RANDOM = 0.05
+LINK_W_OTHER_TEACHER_THIS_YEAR = _w(0.15, 0.95)
+LINK_W_SAME_TEACHER_LAST_YEAR = _w(0.06, 0.04)
+LINK_PRIOR = 0.5
+LINK_ALL_PAIRS_UP_TO = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where sure ends and review begins (all probabilities, after calibration)."""
+
+    sure: float = SURE_PROBABILITY
+    min_name_weight: float = MIN_NAME_WEIGHT
+    candidate: float = CANDIDATE_PROBABILITY
+    review: float = REVIEW_PROBABILITY
