@@ -3,12 +3,16 @@
     .venv/bin/python -m benchmarks.matching.calibrate --world a      # what weights.py holds
     .venv/bin/python -m benchmarks.matching.calibrate --world b      # the other way round
 
-Runs `match_rows` on the world's tuning seeds (never a frozen seed: the runner's
-`--frozen` seeds are refused here), collects for every row with a proposed student
-the model's raw probability and whether it is the right child, and fits
-logit(P(right)) = slope * logit(raw) + intercept by maximum likelihood over the rows
-whose raw probability is at least 0.9 (the range where sure and review are decided).
-Prints the fit and the calibration table it gives on those seeds.
+Runs `match_rows` on the world's tuning seeds (never a frozen seed: those are refused
+here) at a school's and a town's size, collects for every row with a proposed student
+the model's raw log-odds (`MatchResult.score`) and whether it is the right child, and
+fits a monotone map from raw log-odds to the probability of being right: the rows are
+binned by raw log-odds, each bin's wrong rate is smoothed (Jeffreys: (wrong + 1/2) /
+(rows + 1)) and made monotone by pool-adjacent-violators. It also finds `sure_from`,
+the lowest raw log-odds above which the rows as a whole were wrong at most 8 times in
+10,000: rows from there on are sure (at least 0.999). It prints the knots to paste
+into `weights.CALIBRATION` and the calibration table on the fitting seeds and on the
+other world's tuning seeds.
 """
 
 from __future__ import annotations
@@ -17,16 +21,17 @@ import argparse
 import json
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
-from scipy.optimize import minimize
 
 from benchmarks.matching.worlds import FROZEN, TUNING_SIZES, world_generator
 from carryover.namematch.api import match_rows
+from carryover.namematch.weights import Calibration
 
-RAW_CAP = 1.0 - 1e-6
-# Fitted where sure and review are decided: raw probabilities of 0.9 and more.
-FIT_FROM = math.log(0.9 / 0.1)
+RAW_CAP = 1.0 - 1e-12
+EDGES = (-math.inf, 0.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.5, 15.0, math.inf)
+BANDS = (0.0, 0.5, 0.9, 0.99, 0.999, 1.0000001)
 
 
 def collect(world: str, seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -43,30 +48,64 @@ def collect(world: str, seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
             ):
                 if result.student is None:
                     continue
-                raw = min(max(result.score, 1e-9), RAW_CAP)
+                raw = min(max(result.score, 1e-12), RAW_CAP)
                 odds.append(math.log(raw / (1.0 - raw)))
                 right.append(result.student.id == true)
     return np.asarray(odds), np.asarray(right)
 
 
-def fit(odds: np.ndarray, right: np.ndarray) -> tuple[float, float]:
-    keep = odds >= FIT_FROM
-    x, y = odds[keep], right[keep].astype(np.float64)
+def _pav(values: list[float], weights: list[float]) -> list[float]:
+    """Non-decreasing least-squares fit (pool adjacent violators)."""
+    blocks: list[list[float]] = []  # [value, weight, count]
+    for v, w in zip(values, weights, strict=True):
+        blocks.append([v, w, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            v2, w2, c2 = blocks.pop()
+            v1, w1, c1 = blocks.pop()
+            blocks.append([(v1 * w1 + v2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
+    out: list[float] = []
+    for v, _, c in blocks:
+        out.extend([v] * int(c))
+    return out
 
-    def loss(theta: np.ndarray) -> float:
-        z = theta[0] * x + theta[1]
-        return float(np.sum(np.logaddexp(0.0, z) - y * z))
 
-    done = minimize(loss, x0=np.array([1.0, 0.0]), method="Nelder-Mead")
-    return float(done.x[0]), float(done.x[1])
+SURE_WRONG_AT_MOST = 0.001
 
 
-BANDS = (0.0, 0.5, 0.9, 0.99, 0.999, 1.0000001)
+def sure_from(odds: np.ndarray, right: np.ndarray) -> float:
+    """The lowest raw log-odds whose rows and all those above it are wrong at most
+    `SURE_WRONG_AT_MOST` of the time (Jeffreys' estimate, so a handful is not luck)."""
+    order = np.argsort(-odds)
+    wrong = np.cumsum(~right[order])
+    n = np.arange(1, len(order) + 1)
+    ok = np.flatnonzero((wrong + 0.5) / (n + 1.0) <= SURE_WRONG_AT_MOST)
+    if not len(ok):
+        return math.inf
+    return float(odds[order][ok.max()])
 
 
-def table(probability: np.ndarray, right: np.ndarray) -> list[dict[str, float]]:
-    out = []
-    for lo, hi in zip(BANDS, BANDS[1:], strict=False):
+def fit(odds: np.ndarray, right: np.ndarray) -> Calibration:
+    centres: list[float] = []
+    chance: list[float] = []
+    sizes: list[float] = []
+    for lo, hi in pairwise(EDGES):
+        inside = (odds >= lo) & (odds < hi)
+        n = int(inside.sum())
+        if not n:
+            continue
+        wrong = int((~right[inside]).sum())
+        centres.append(float(np.median(odds[inside])))
+        chance.append(1.0 - (wrong + 0.5) / (n + 1.0))
+        sizes.append(float(n))
+    monotone = _pav(chance, sizes)
+    return Calibration(
+        knots=tuple((round(x, 3), round(p, 6)) for x, p in zip(centres, monotone, strict=True))
+    )
+
+
+def table(probability: np.ndarray, right: np.ndarray) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for lo, hi in pairwise(BANDS):
         inside = (probability >= lo) & (probability < hi)
         n = int(inside.sum())
         if n:
@@ -86,18 +125,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--world", choices=("a", "b"), default="a")
     parser.add_argument("--seeds", default="1,2,3,4,5,6,7,8,9,10")
+    parser.add_argument("--check-seeds", default="1,2,3,4,5", help="the other world's")
+    parser.add_argument("--save", default="", help="keep the collected rows (.npz)")
     options = parser.parse_args()
-    odds, right = collect(options.world, [int(s) for s in options.seeds.split(",")])
-    slope, intercept = fit(odds, right)
-    calibrated = 1.0 / (1.0 + np.exp(-(slope * odds + intercept)))
+    seeds = [int(s) for s in options.seeds.split(",")]
+    odds, right = collect(options.world, seeds)
+    if options.save:
+        np.savez(options.save, odds=odds, right=right)
+    calibration = fit(odds, right)
+    other = "b" if options.world == "a" else "a"
+    other_odds, other_right = collect(other, [int(s) for s in options.check_seeds.split(",")])
+
+    def p(x: np.ndarray) -> np.ndarray:
+        return calibration.from_log_odds(x)
+
     print(
         json.dumps(
             {
-                "world": options.world,
+                "fitted_on": options.world,
                 "rows": len(odds),
-                "slope": round(slope, 4),
-                "intercept": round(intercept, 4),
-                "table": table(calibrated, right),
+                "knots": calibration.knots,
+                "sure_from": calibration.sure_from,
+                "table_fitting_seeds": table(p(odds), right),
+                f"table_world_{other}": table(p(other_odds), other_right),
             },
             indent=1,
         )

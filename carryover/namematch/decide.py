@@ -31,6 +31,8 @@ from carryover.namematch.prepare import PreparedRow
 from carryover.namematch.types import Candidate, MatchResult, RosterStudent, TypedRow
 from carryover.namematch.weights import (
     CALIBRATION,
+    EXACT,
+    INITIAL,
     MAX_CANDIDATES,
     MIN_OTHER_EVIDENCE,
     NAME_ALONE_SURE,
@@ -93,6 +95,10 @@ def decide_rows(
         is_chosen[resolution.chosen[has]] = True
         scale = over & ~is_chosen
         probability[scale] *= np.minimum(1.0, factor[pair_rows[scale]])
+    # Rows typed with a given initial only, and how many candidates that initial and the
+    # family name fit alike (J. Brooks: Jacob and Julia Brooks).
+    by_initial = (scored.scores.first_level == INITIAL) & (scored.scores.last_level == EXACT)
+    initial_fits = np.bincount(pair_rows[by_initial], minlength=len(rows))
     order = np.lexsort((-raw, pair_rows))
     pairs_of_row: dict[int, list[int]] = {}
     for i in order.tolist():
@@ -174,14 +180,21 @@ def decide_rows(
         other_weight = float(scored.weight[chosen]) - name_weight
         name_alone = float(name_only[r]) >= NAME_ALONE_SURE
         backed = name_alone or other_weight >= MIN_OTHER_EVIDENCE
+        initial_shared = bool(by_initial[chosen]) and int(initial_fits[r]) >= 2
         sure = (
             chance >= thresholds.sure
             and not flags
             and name_weight >= thresholds.min_name_weight
             and backed
+            and not initial_shared
         )
         if flags:
             reasons.append(_contradiction_text(flags))
+        elif initial_shared:
+            reasons.append(
+                "not sure: only an initial was typed, and another enrolled child has that "
+                "initial and family name"
+            )
         elif chance < thresholds.sure:
             rival = next((c for c in candidates if c.student.id != student.id), None)
             others = [o for o in wanted_by.get(int(scored.scores.cols[chosen]), []) if o != r]

@@ -21,6 +21,7 @@ from carryover.namematch import names
 from carryover.namematch.prepare import SPANS, PreparedRoster, PreparedRow
 from carryover.namematch.scoring import (
     EXACT,
+    F_MID,
     F_PART,
     F_PREF,
     INITIAL,
@@ -234,7 +235,9 @@ def name_reasons(
     )
     if g >= 0:
         typed_given = _typed_words(row, g, raw)
-        if fl == EXACT and ff == F_PREF:
+        if ff == F_MID and fl in (EXACT, NICK):
+            reasons.append(f"goes by the middle name {student.middle_name}")
+        elif fl == EXACT and ff == F_PREF:
             reasons.append(f"preferred name {student.preferred_name}")
         elif fl == EXACT and ff == F_PART:
             reasons.append(f"first part of the given name {typed_given} ↔ {student.first_name}")
@@ -267,7 +270,7 @@ def name_reasons(
             reasons.append(f"family name differs: {typed_family} ↔ {student.last_name}")
         elif ll != EXACT:
             reasons.append(f"{LEVEL_NAMES[ll]} {typed_family} ↔ {student.last_name}")
-    if fl == EXACT and ll == EXACT and ff != F_PREF and not reasons:
+    if fl == EXACT and ll == EXACT and ff not in (F_PREF, F_MID) and not reasons:
         reasons.append(f"same name {student.first_name} {student.last_name}")
     full = f"{student.first_name} {student.last_name}"
     if names.has_diacritics(full) and not names.has_diacritics(typed_name):

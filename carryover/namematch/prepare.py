@@ -94,6 +94,8 @@ class PreparedRoster:
     last_t1: np.ndarray
     tf_first: np.ndarray
     tf_pref: np.ndarray
+    tf_first_t0: np.ndarray  # the first word of a compound given name, as a given name
+    tf_mid: np.ndarray  # the middle name, as a given name
     tf_last: np.ndarray
     tf_last_t0: np.ndarray
     tf_last_t1: np.ndarray
@@ -184,6 +186,10 @@ def prepare_roster(students: Sequence[RosterStudent]) -> PreparedRoster:
 
     first_counts: Counter[str] = Counter(first_j.tolist())
     first_counts.update(p for p in pref_j.tolist() if p)
+    # Any word children are called by: whole given names, their first words, middle names.
+    given_counts: Counter[str] = Counter(first_counts)
+    given_counts.update(t for t in first_t0.tolist() if t)
+    given_counts.update(m for m in mid_j.tolist() if m)
     last_counts: Counter[str] = Counter(last_j.tolist())
     token_counts: Counter[str] = Counter(last_j.tolist())
     token_counts.update(t for t in last_t0.tolist() if t)
@@ -257,6 +263,8 @@ def prepare_roster(students: Sequence[RosterStudent]) -> PreparedRoster:
         last_t1=last_t1,
         tf_first=tf(first_j, first_counts),
         tf_pref=tf(pref_j, first_counts),
+        tf_first_t0=tf(first_t0, given_counts),
+        tf_mid=tf(mid_j, given_counts),
         tf_last=tf(last_j, last_counts),
         tf_last_t0=tf(last_t0, token_counts),
         tf_last_t1=tf(last_t1, token_counts),

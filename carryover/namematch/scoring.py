@@ -35,6 +35,9 @@ from carryover.namematch.weights import (
     INITIAL,
     LEVEL_NAMES,
     M_FIRST,
+    M_FIRST_MIDDLE,
+    M_FIRST_MIDDLE_NICK,
+    M_FIRST_PART,
     M_LAST,
     M_LAST_PART,
     NAME_PSEUDO_COUNT,
@@ -60,7 +63,8 @@ __all__ = ["EXACT", "INITIAL", "LEVEL_NAMES", "NICK", "NONE", "PREFIX", "SIMILAR
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 # Fields a typed word is compared with.
-F_FULL, F_PART, F_PREF = 0, 1, 2  # given name: whole, first word of it, preferred name
+# given name: whole, first word of it, preferred name, the middle name (goes by it)
+F_FULL, F_PART, F_PREF, F_MID = 0, 1, 2, 3
 L_FULL, L_PART0, L_PART1 = 0, 1, 2  # family name: whole, first word, last word
 
 GIVEN_SPANS = 7
@@ -186,6 +190,7 @@ class NameTables:
     first_ids: np.ndarray
     first_t0_ids: np.ndarray
     pref_ids: np.ndarray
+    mid_ids: np.ndarray
     related_codes: np.ndarray
     nick_share: dict[str, float]
 
@@ -195,6 +200,7 @@ def name_tables(roster: PreparedRoster, rows: Sequence[PreparedRow]) -> NameTabl
     first_ids = vocab.array(roster.first_j.tolist())
     first_t0_ids = vocab.array(roster.first_t0.tolist())
     pref_ids = vocab.array(roster.pref_j.tolist())
+    mid_ids = vocab.array(roster.mid_j.tolist())
     typed_words = {t for r in rows for t in (*r.tokens, *r.alternates)}
     for r in rows:
         typed_words.update("".join(r.tokens[i : i + 2]) for i in range(len(r.tokens) - 1))
@@ -218,6 +224,7 @@ def name_tables(roster: PreparedRoster, rows: Sequence[PreparedRow]) -> NameTabl
         first_ids=first_ids,
         first_t0_ids=first_t0_ids,
         pref_ids=pref_ids,
+        mid_ids=mid_ids,
         related_codes=np.unique(np.asarray(codes, dtype=np.int64)),
         nick_share=nick_share,
     )
@@ -243,13 +250,23 @@ _FIRST_PART_TABLE = _table(
     },
     _W_FIRST[NONE],
 )
+# A middle name counts only when typed as it is, or nearly (goes by the middle name).
+_MIDDLE_TABLE = _table({TYPO1: _W_FIRST[TYPO2]}, _W_FIRST[NONE])
 _LAST_TABLE = _table(_W_LAST, _W_LAST[NONE])
 _LAST_PART_TABLE = _table({TYPO1: _W_LAST[TYPO2], INITIAL: _W_LAST[INITIAL]}, _W_LAST[NONE])
 
 
 def _first_weights(level: np.ndarray, field: int, tf: np.ndarray, nick_u: np.ndarray) -> np.ndarray:
-    if field == F_PART:
-        return _FIRST_PART_TABLE[level]
+    if field in (F_PART, F_MID):
+        w = (_FIRST_PART_TABLE if field == F_PART else _MIDDLE_TABLE)[level]
+        exact = level == EXACT
+        if exact.any():
+            m = M_FIRST_PART if field == F_PART else M_FIRST_MIDDLE
+            w[exact] = np.maximum(w[exact], np.log(m / tf[exact]))
+        nick = level == NICK
+        if field == F_MID and nick.any():
+            w[nick] = np.log(M_FIRST_MIDDLE_NICK / nick_u[nick])
+        return w
     w = _FIRST_TABLE[level]
     exact = level == EXACT
     if exact.any():
@@ -289,6 +306,7 @@ def score_pairs(
         (F_FULL, "first_j", roster.first_j, tables.first_ids, roster.tf_first),
         (F_PART, "first_t0", roster.first_t0, tables.first_t0_ids, roster.tf_first),
         (F_PREF, "pref_j", roster.pref_j, tables.pref_ids, roster.tf_pref),
+        (F_MID, "mid_j", roster.mid_j, tables.mid_ids, roster.tf_mid),
     )
     wf = np.full((GIVEN_SPANS, p), -np.inf)
     lf = np.full((GIVEN_SPANS, p), NONE, dtype=np.int8)
@@ -306,7 +324,7 @@ def score_pairs(
     }
     field_values = {
         name: getattr(roster, name)[pair_cols]
-        for name in ("first_j", "first_t0", "pref_j", "last_j", "last_t0", "last_t1")
+        for name in ("first_j", "first_t0", "pref_j", "mid_j", "last_j", "last_t0", "last_t1")
     }
     field_tf = {
         name: tf[pair_cols]
@@ -318,11 +336,13 @@ def score_pairs(
             ("last_t1", roster.tf_last_t1),
         )
     }
-    field_tf["first_t0"] = field_tf["first_j"]
+    field_tf["first_t0"] = roster.tf_first_t0[pair_cols]
+    field_tf["mid_j"] = roster.tf_mid[pair_cols]
     field_ids = {
         "first_j": tables.first_ids[pair_cols],
         "first_t0": tables.first_t0_ids[pair_cols],
         "pref_j": tables.pref_ids[pair_cols],
+        "mid_j": tables.mid_ids[pair_cols],
     }
     for s, strings in enumerate(span_inputs):
         row_lengths = np.fromiter(map(len, strings), dtype=np.int32, count=len(rows))

@@ -59,7 +59,15 @@ M_FIRST = {
 U_FIRST = {TYPO1: 0.0015, PREFIX: 0.004, TYPO2: 0.008, SIMILAR: 0.02, INITIAL: 0.08, NONE: 0.9}
 # Typing only an initial is a property of the row, not of the pair: what counts is how
 # often a random student shares the initial (hence m 0.9).
-W_FIRST_PART = _w(0.02, 0.004)  # Mary for Mary-Kate
+W_FIRST_PART = _w(0.02, 0.004)  # Mary for Mary-Kate, when not typed exactly
+# Of children with a compound given name (Mary-Kate, Juan Carlos), how often the typist
+# types only its first word; u is that word's frequency as a given name.
+M_FIRST_PART = 0.25
+# Of children with a middle name, how often the typist types it as the given name
+# (the child goes by it); u is its frequency as a given name.
+M_FIRST_MIDDLE = 0.03
+# A nickname of the middle name (Liz for a middle name Elizabeth) is rarer still.
+M_FIRST_MIDDLE_NICK = 0.005
 M_LAST = {
     EXACT: 0.85,
     TYPO1: 0.05,
@@ -155,36 +163,65 @@ BEHIND_BEST = 12.0
 TOP_K = 6
 
 # --- from log-odds to the probability people see -----------------------------------------
+SURE_PROBABILITY = 0.999
 
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """logit(probability) = slope * log-odds + intercept, capped at `ceiling`.
+    """A monotone map from the model's raw log-odds to the probability of being right.
 
-    A slope below 1 says the model's evidence is over-confident (its comparisons are not
-    independent: a child typed by a careless typist is typed carelessly everywhere).
+    `knots` are (raw log-odds, probability) pairs, increasing in both; between two knots
+    the map is linear in log-odds of the probability, outside them it is the end
+    knot's value (so the top knot is the ceiling). Fitted by
+    benchmarks/matching/calibrate.py (isotonic over bins of rows).
     """
 
-    slope: float = 0.8
-    intercept: float = 0.0
-    ceiling: float = 0.99995
+    knots: tuple[tuple[float, float], ...]
+    # Raw log-odds from which rows are sure: of the tuning rows scored this high or
+    # higher, at most 8 in 10,000 were the wrong child (a margin under 1 in 1,000 for
+    # a world the fit never saw). From there on the probability is at least
+    # SURE_PROBABILITY: what the sure band as a whole measured, even where a row's own
+    # bin alone would say a little less.
+    sure_from: float = math.inf
 
-    def logit(self, log_odds: np.ndarray) -> np.ndarray:
-        return self.slope * log_odds + self.intercept
+    def from_log_odds(self, log_odds: np.ndarray) -> np.ndarray:
+        x = np.asarray(log_odds, dtype=np.float64)
+        xs = np.array([k[0] for k in self.knots])
+        ps = np.clip(np.array([k[1] for k in self.knots]), 1e-9, 1.0 - 1e-9)
+        logits = np.interp(x, xs, np.log(ps / (1.0 - ps)))
+        out = 1.0 / (1.0 + np.exp(-logits))
+        return np.where(x >= self.sure_from, np.maximum(out, SURE_PROBABILITY), out)
 
     def probability(self, raw: np.ndarray) -> np.ndarray:
         """Calibrated probabilities of raw model probabilities (0 stays 0)."""
         raw = np.clip(np.asarray(raw, dtype=np.float64), 0.0, 1.0)
-        with np.errstate(divide="ignore"):
-            log_odds = np.log(raw) - np.log1p(-np.minimum(raw, 1.0 - 1e-15))
-        out = 1.0 / (1.0 + np.exp(-np.clip(self.logit(log_odds), -50.0, 50.0)))
-        return np.where(raw > 0.0, np.minimum(out, self.ceiling), 0.0)
+        low = np.maximum(raw, 1e-300)
+        high = np.maximum(1.0 - raw, 1e-300)
+        out = self.from_log_odds(np.log(low) - np.log(high))
+        return np.where(raw > 0.0, out, 0.0)
 
 
-CALIBRATION = Calibration()
+# Fitted on world A's tuning seeds 1-10 (a school and a town each); the calibration
+# table of world B's frozen seed is in benchmarks/matching/README.md.
+CALIBRATION = Calibration(
+    knots=(
+        (-0.003, 0.545977),
+        (1.195, 0.757143),
+        (2.444, 0.863128),
+        (3.664, 0.924497),
+        (4.609, 0.959552),
+        (5.557, 0.98927),
+        (6.589, 0.991565),
+        (7.634, 0.998597),
+        (8.465, 0.998597),
+        (9.601, 0.998597),
+        (10.631, 0.999498),
+        (11.06, 0.99954),
+        (13.234, 0.99954),
+    )
+)
 
 # --- decisions ---------------------------------------------------------------------------
-SURE_PROBABILITY = 0.999
 # The names must carry this much weight of their own for a sure row (one typed word
 # is rarely enough).
 MIN_NAME_WEIGHT = 4.0
