@@ -34,6 +34,16 @@ EDGES = (-math.inf, 0.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.
 BANDS = (0.0, 0.5, 0.9, 0.99, 0.999, 1.0000001)
 
 
+def load(path: str) -> Calibration:
+    """A fit written with `--write`."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    return Calibration(
+        knots=tuple((float(x), float(p)) for x, p in data["knots"]),
+        sure_from=float(data["sure_from"]),
+    )
+
+
 def collect(world: str, seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     generate = world_generator(world)
     odds: list[float] = []
@@ -99,7 +109,8 @@ def fit(odds: np.ndarray, right: np.ndarray) -> Calibration:
         sizes.append(float(n))
     monotone = _pav(chance, sizes)
     return Calibration(
-        knots=tuple((round(x, 3), round(p, 6)) for x, p in zip(centres, monotone, strict=True))
+        knots=tuple((round(x, 3), round(p, 6)) for x, p in zip(centres, monotone, strict=True)),
+        sure_from=round(sure_from(odds, right), 3),
     )
 
 
@@ -127,12 +138,24 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2,3,4,5,6,7,8,9,10")
     parser.add_argument("--check-seeds", default="1,2,3,4,5", help="the other world's")
     parser.add_argument("--save", default="", help="keep the collected rows (.npz)")
+    parser.add_argument("--write", default="", help="write the fit as JSON (run.py --calibration)")
     options = parser.parse_args()
     seeds = [int(s) for s in options.seeds.split(",")]
     odds, right = collect(options.world, seeds)
     if options.save:
         np.savez(options.save, odds=odds, right=right)
     calibration = fit(odds, right)
+    if options.write:
+        with open(options.write, "w", encoding="utf-8") as handle:
+            json.dump(
+                {
+                    "fitted_on": f"world {options.world}, tuning seeds {options.seeds}",
+                    "knots": calibration.knots,
+                    "sure_from": calibration.sure_from,
+                },
+                handle,
+                indent=1,
+            )
     other = "b" if options.world == "a" else "a"
     other_odds, other_right = collect(other, [int(s) for s in options.check_seeds.split(",")])
 

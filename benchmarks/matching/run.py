@@ -87,7 +87,9 @@ def _at(
     }
 
 
-def one(which: str, size: str, seed: int, world: str = "a") -> dict[str, object]:
+def one(
+    which: str, size: str, seed: int, world: str = "a", calibration: str = ""
+) -> dict[str, object]:
     """One measured run in this (fresh) process."""
     # Imports (numpy, scipy, rapidfuzz) happen once per process, before the clock.
     from benchmarks.matching.baselines import rapidfuzz_baseline
@@ -101,8 +103,12 @@ def one(which: str, size: str, seed: int, world: str = "a") -> dict[str, object]
     wall, cpu = time.perf_counter(), time.process_time()
     out: dict[str, object] = {"which": which, "world": world, "size": size, "seed": seed}
     if which == "ours":
+        from benchmarks.matching.calibrate import load
+        from carryover.namematch.weights import Thresholds
+
+        thresholds = Thresholds(calibration=load(calibration)) if calibration else Thresholds()
         # The first call in a fresh process: caches (nicknames, name forms) are cold.
-        results = match_rows(data.typed, data.roster, today=data.today)
+        results = match_rows(data.typed, data.roster, today=data.today, thresholds=thresholds)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         decisions = [
             (
@@ -156,7 +162,9 @@ def one(which: str, size: str, seed: int, world: str = "a") -> dict[str, object]
     return out
 
 
-def _subprocess(which: str, size: str, seed: int, world: str) -> dict[str, object]:
+def _subprocess(
+    which: str, size: str, seed: int, world: str, calibration: str = ""
+) -> dict[str, object]:
     command = [
         sys.executable,
         "-m",
@@ -166,6 +174,7 @@ def _subprocess(which: str, size: str, seed: int, world: str) -> dict[str, objec
         size,
         str(seed),
         world,
+        calibration,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -215,11 +224,18 @@ def splink(size: str, seed: int, python: str, world: str = "a") -> dict[str, obj
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "one":
-        print(json.dumps(one(args[1], args[2], int(args[3]), args[4] if len(args) > 4 else "a")))
+        world = args[4] if len(args) > 4 else "a"
+        calibration = args[5] if len(args) > 5 else ""
+        print(json.dumps(one(args[1], args[2], int(args[3]), world, calibration)))
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--world", choices=("a", "b"), default="a")
     parser.add_argument("--frozen", action="store_true", help="only the world's frozen seed")
+    parser.add_argument(
+        "--calibration",
+        default="",
+        help="a fit of calibrate.py --write (default: the one weights.py ships)",
+    )
     parser.add_argument("--sizes", default="school,district")
     parser.add_argument("--seeds", default=",".join(map(str, DEFAULT_SEEDS)))
     parser.add_argument("--runs", type=int, default=3, help="timed runs of ours per seed")
@@ -234,7 +250,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     report: list[dict[str, object]] = []
     for size in options.sizes.split(","):
         for seed in seeds:
-            runs = [_subprocess("ours", size, seed, world) for _ in range(options.runs)]
+            runs = [
+                _subprocess("ours", size, seed, world, options.calibration)
+                for _ in range(options.runs)
+            ]
             first = runs[0]
             first["wall_s_runs"] = [r["wall_s"] for r in runs]
             first["wall_s_median"] = statistics.median(r["wall_s"] for r in runs)  # type: ignore[misc]

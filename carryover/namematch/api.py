@@ -35,8 +35,10 @@ from carryover.namematch.weights import (
     FEEDER_CLIP,
     FEEDER_EVIDENCE,
     FEEDER_MIN_LINKS,
+    FEEDER_PSEUDO_LINKS,
     NAMESAKE_SHARE,
     TOP_K,
+    Calibration,
 )
 
 CHUNK_ROWS = 2000
@@ -183,14 +185,17 @@ def match_rows(
         pair_logit = pair_logit + adjust
         resolution = resolve(len(rows), pair_rows, pair_cols, pair_logit, none_logit)
     tell(PHASE_DECIDING, 0, 0)
+    thresholds = thresholds or Thresholds()
     return decide_rows(
         typed=typed,
         rows=rows,
         students=roster,
         scored=scored,
         resolution=resolution,
-        thresholds=thresholds or Thresholds(),
-        name_only=name_only_probability(len(rows), pair_rows, name_logit, none_logit, resolution),
+        thresholds=thresholds,
+        name_only=name_only_probability(
+            len(rows), pair_rows, name_logit, none_logit, resolution, thresholds.calibration
+        ),
     )
 
 
@@ -200,6 +205,7 @@ def name_only_probability(
     name_logit: np.ndarray,
     none_logit: np.ndarray,
     resolution: Resolution,
+    calibration: Calibration = CALIBRATION,
 ) -> np.ndarray:
     """Per row, how likely its chosen student is on the names (and the prior) alone,
     against the row's other candidates and its child having left: what is left when
@@ -215,7 +221,7 @@ def name_only_probability(
     np.add.at(total, pair_rows, np.exp(name_logit - peak[pair_rows]))
     chosen = resolution.chosen[has]
     raw = np.exp(name_logit[chosen] - peak[has]) / total[has]
-    out[has] = CALIBRATION.probability(raw)
+    out[has] = calibration.probability(raw)
     return out
 
 
@@ -261,6 +267,10 @@ def feeder_weights(
             continue
         new = int(roster.school[scored.scores.cols[i]])
         choices = max(1, schools_starting[int(roster.school_min_grade[new])])
-        share = (confident.get((old, new), 0) + 0.5) / (total + 0.5 * choices)
+        # m: the share of this school's confident links that went to `new` (one
+        # pseudo-link spread over the choices); u: one in `choices` schools.
+        share = (confident.get((old, new), 0) + FEEDER_PSEUDO_LINKS / choices) / (
+            total + FEEDER_PSEUDO_LINKS
+        )
         adjust[i] = float(np.clip(np.log(share * choices), -FEEDER_CLIP, FEEDER_CLIP))
     return adjust

@@ -49,7 +49,6 @@ from carryover.namematch.types import (
     RosterStudent,
 )
 from carryover.namematch.weights import (
-    CALIBRATION,
     LINK_ALL_PAIRS_UP_TO,
     LINK_P_STRONG_RANDOM,
     LINK_P_STRONG_TRUE,
@@ -254,7 +253,7 @@ def suggest_links(
 
     raw = resolution.pair_score
     # The same calibration as Plan B's rows, so "likely" means what "sure" means there.
-    probability = CALIBRATION.probability(raw) if n else np.zeros(0)
+    probability = thresholds.calibration.probability(raw) if n else np.zeros(0)
     pairs_of: dict[int, list[int]] = {}
     for k in np.lexsort((-raw, si)).tolist() if n else []:
         pairs_of.setdefault(int(si[k]), []).append(k)

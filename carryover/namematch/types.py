@@ -6,6 +6,7 @@ rows into these at the edge; nothing in `carryover.namematch` touches the databa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -130,3 +131,13 @@ class LinkSuggestion:
     reasons: tuple[str, ...]
     candidates: tuple[LegacyCandidate, ...] = field(default=())
     probability: float = 0.0
+
+
+def percent(probability: float) -> str:
+    """A probability as people read it, never rounded up across a decision: 0.99949
+    shows 99.94% (not 99.9% or 100%); 1 in 10,000 or less of doubt shows "> 99.99%"."""
+    if probability >= 0.9999:
+        return "> 99.99%"
+    if probability >= 0.99:
+        return f"{math.floor(probability * 10_000) / 100:.2f}%"
+    return f"{math.floor(probability * 1_000) / 10:.1f}%"

@@ -13,8 +13,6 @@ of queries per chunk of ids, whatever the number of rows.
 
 from __future__ import annotations
 
-import math
-
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +32,7 @@ from carryover.accounts.models import (
     User,
 )
 from carryover.accounts.selectors import list_sections_for_user
-from carryover.namematch.types import RosterStudent, TrackLevel
+from carryover.namematch.types import RosterStudent, TrackLevel, percent
 from carryover.planb.models import NameMatchJob, NameMatchRow
 from carryover.planb.report import ReportLine
 from carryover.progress.models import TrackProgress
@@ -199,16 +197,6 @@ class RowView:
         """The row's probability as the page shows it: the same text as its proposed
         student's among the candidates (both are the stored probability)."""
         return percent(self.row.score)
-
-
-def percent(probability: float) -> str:
-    """A probability as a percentage that never rounds up across a decision: 0.99949
-    shows 99.94%, not 99.9% or 100%; 1 in 10,000 or less of doubt shows "> 99.99%"."""
-    if probability >= 0.9999:
-        return "> 99.99%"
-    if probability >= 0.99:
-        return f"{math.floor(probability * 10_000) / 100:.2f}%"
-    return f"{math.floor(probability * 1_000) / 10:.1f}%"
 
 
 def row_views(rows: Iterable[NameMatchRow]) -> list[RowView]:

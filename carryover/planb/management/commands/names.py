@@ -20,7 +20,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from carryover.accounts.management.base import get_account_by_number
-from carryover.namematch.types import MatchResult, RosterStudent
+from carryover.namematch.types import MatchResult, RosterStudent, percent
 from carryover.planb.errors import LoginsFileError, NameMatchRefused
 from carryover.planb.merges import list_mergeable_rows, run_merge_job, start_merge
 from carryover.planb.models import NameMatchJob
@@ -178,7 +178,7 @@ class Command(BaseCommand):
             else "-"
         )
         # A probability belongs to a proposed student; without one there is nothing to say.
-        score = f"{100 * result.probability:6.2f}%" if student is not None else "      -"
+        score = f"{percent(result.probability):>8}" if student is not None else "       -"
         text = (
             f"row {result.row.row_number:>4}  {result.row.username:<16} "
             f"{result.row.typed_name!r:<28} {result.decision:<6} {score}  {who}"
