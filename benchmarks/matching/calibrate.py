@@ -27,27 +27,33 @@ import numpy as np
 
 from benchmarks.matching.worlds import FROZEN, TUNING_SIZES, world_generator
 from carryover.namematch.api import match_rows
-from carryover.namematch.weights import Calibration
+from carryover.namematch.weights import SMALL_ROSTER, Calibration, CalibrationSet
 
 RAW_CAP = 1.0 - 1e-12
 EDGES = (-math.inf, 0.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.5, 15.0, math.inf)
 BANDS = (0.0, 0.5, 0.9, 0.99, 0.999, 1.0000001)
 
 
-def load(path: str) -> Calibration:
-    """A fit written with `--write`."""
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+def _one(data: dict[str, object]) -> Calibration:
     return Calibration(
-        knots=tuple((float(x), float(p)) for x, p in data["knots"]),
-        sure_from=float(data["sure_from"]),
+        knots=tuple((float(x), float(p)) for x, p in data["knots"]),  # type: ignore[attr-defined]
+        sure_from=float(data["sure_from"]),  # type: ignore[arg-type]
     )
 
 
-def collect(world: str, seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def load(path: str) -> CalibrationSet:
+    """A fit written with `--write`."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    return CalibrationSet(small=_one(data["small"]), large=_one(data["large"]))
+
+
+def collect(world: str, seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row with a proposed student: raw log-odds, right or not, the roster's size."""
     generate = world_generator(world)
     odds: list[float] = []
     right: list[bool] = []
+    sizes: list[int] = []
     for seed in seeds:
         if seed == FROZEN[world]:
             raise SystemExit(f"seed {seed} is world {world}'s frozen test seed: not for tuning")
@@ -61,7 +67,8 @@ def collect(world: str, seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
                 raw = min(max(result.score, 1e-12), RAW_CAP)
                 odds.append(math.log(raw / (1.0 - raw)))
                 right.append(result.student.id == true)
-    return np.asarray(odds), np.asarray(right)
+                sizes.append(n_roster)
+    return np.asarray(odds), np.asarray(right), np.asarray(sizes)
 
 
 def _pav(values: list[float], weights: list[float]) -> list[float]:
@@ -132,6 +139,25 @@ def table(probability: np.ndarray, right: np.ndarray) -> list[dict[str, object]]
     return out
 
 
+def fit_set(odds: np.ndarray, right: np.ndarray, sizes: np.ndarray) -> CalibrationSet:
+    """One map per roster size. A size whose rows never were wrong as rarely as 1 in
+    1,000 from any raw log-odds on (world B's schools: a namesake of a child who left
+    is always in the one school) keeps its own probabilities but takes the sure band
+    of the other size, the stricter of the two."""
+    small = sizes <= SMALL_ROSTER
+    fits = fit(odds[small], right[small]), fit(odds[~small], right[~small])
+    sure_from = max(f.sure_from for f in fits if math.isfinite(f.sure_from))
+    school, district = (
+        f if math.isfinite(f.sure_from) else Calibration(knots=f.knots, sure_from=sure_from)
+        for f in fits
+    )
+    return CalibrationSet(small=school, large=district)
+
+
+def _as_json(calibration: Calibration) -> dict[str, object]:
+    return {"knots": calibration.knots, "sure_from": calibration.sure_from}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--world", choices=("a", "b"), default="a")
@@ -141,36 +167,36 @@ def main() -> None:
     parser.add_argument("--write", default="", help="write the fit as JSON (run.py --calibration)")
     options = parser.parse_args()
     seeds = [int(s) for s in options.seeds.split(",")]
-    odds, right = collect(options.world, seeds)
+    odds, right, sizes = collect(options.world, seeds)
     if options.save:
-        np.savez(options.save, odds=odds, right=right)
-    calibration = fit(odds, right)
+        np.savez(options.save, odds=odds, right=right, sizes=sizes)
+    calibration = fit_set(odds, right, sizes)
+    fitted = {
+        "fitted_on": f"world {options.world}, tuning seeds {options.seeds}",
+        "small": _as_json(calibration.small),
+        "large": _as_json(calibration.large),
+    }
     if options.write:
         with open(options.write, "w", encoding="utf-8") as handle:
-            json.dump(
-                {
-                    "fitted_on": f"world {options.world}, tuning seeds {options.seeds}",
-                    "knots": calibration.knots,
-                    "sure_from": calibration.sure_from,
-                },
-                handle,
-                indent=1,
-            )
+            json.dump(fitted, handle, indent=1)
     other = "b" if options.world == "a" else "a"
-    other_odds, other_right = collect(other, [int(s) for s in options.check_seeds.split(",")])
+    other_odds, other_right, other_sizes = collect(
+        other, [int(s) for s in options.check_seeds.split(",")]
+    )
 
-    def p(x: np.ndarray) -> np.ndarray:
-        return calibration.from_log_odds(x)
+    def tables(o: np.ndarray, r: np.ndarray, z: np.ndarray) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for label, keep in (("school", z <= SMALL_ROSTER), ("town", z > SMALL_ROSTER)):
+            cal = calibration.small if label == "school" else calibration.large
+            out[label] = table(cal.from_log_odds(o[keep]), r[keep])
+        return out
 
     print(
         json.dumps(
             {
-                "fitted_on": options.world,
-                "rows": len(odds),
-                "knots": calibration.knots,
-                "sure_from": calibration.sure_from,
-                "table_fitting_seeds": table(p(odds), right),
-                f"table_world_{other}": table(p(other_odds), other_right),
+                **fitted,
+                "table_fitting_seeds": tables(odds, right, sizes),
+                f"table_world_{other}": tables(other_odds, other_right, other_sizes),
             },
             indent=1,
         )

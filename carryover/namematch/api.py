@@ -194,7 +194,12 @@ def match_rows(
         resolution=resolution,
         thresholds=thresholds,
         name_only=name_only_probability(
-            len(rows), pair_rows, name_logit, none_logit, resolution, thresholds.calibration
+            len(rows),
+            pair_rows,
+            name_logit,
+            none_logit,
+            resolution,
+            thresholds.calibration.for_roster(len(roster)),
         ),
     )
 
@@ -205,7 +210,7 @@ def name_only_probability(
     name_logit: np.ndarray,
     none_logit: np.ndarray,
     resolution: Resolution,
-    calibration: Calibration = CALIBRATION,
+    calibration: Calibration = CALIBRATION.large,
 ) -> np.ndarray:
     """Per row, how likely its chosen student is on the names (and the prior) alone,
     against the row's other candidates and its child having left: what is left when

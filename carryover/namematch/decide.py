@@ -78,7 +78,7 @@ def decide_rows(
     """`name_only[r]`: the probability of row r's chosen student on the names alone."""
     pair_rows = scored.scores.rows
     raw = resolution.pair_score
-    probability = thresholds.calibration.probability(raw)
+    probability = thresholds.calibration.for_roster(len(students)).probability(raw)
     # The candidates of a row are exclusive: their probabilities add up to at most 1,
     # the proposed student's staying the row's own.
     total = np.zeros(len(rows))

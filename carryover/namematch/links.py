@@ -253,7 +253,8 @@ def suggest_links(
 
     raw = resolution.pair_score
     # The same calibration as Plan B's rows, so "likely" means what "sure" means there.
-    probability = thresholds.calibration.probability(raw) if n else np.zeros(0)
+    calibration = thresholds.calibration.for_roster(len(legacy))
+    probability = calibration.probability(raw) if n else np.zeros(0)
     pairs_of: dict[int, list[int]] = {}
     for k in np.lexsort((-raw, si)).tolist() if n else []:
         pairs_of.setdefault(int(si[k]), []).append(k)

@@ -18,13 +18,16 @@ Where the numbers come from:
   and of the grade and school levels from the upload itself (expectation-maximisation
   over the candidate pairs, as Splink does), shrunk towards these values by
   `EM_PRIOR_PAIRS` pseudo-pairs so that a small file cannot talk itself into anything.
-- `CALIBRATION` maps the assignment's log-odds to the probability shown to people. It
-  was fitted on the first benchmark world (benchmarks/matching/generate.py, seeds
-  1-10) and checked on the second (benchmarks/matching/world_b), never tuned on that
-  world's frozen seed: benchmarks/matching/README.md has the table.
+- `CALIBRATION` maps the assignment's raw log-odds to the probability shown to people,
+  one map for a school's roster and one for a district's. It was fitted on world B's
+  tuning seeds (benchmarks/matching/world_b, seeds 1-10) by
+  benchmarks/matching/calibrate.py and is reported on world A's frozen seed (and a fit
+  on world A on world B's, the other way round): benchmarks/matching/README.md.
+- `NAMESAKE_SHARE`: however rare a name, a child who left may share it with an
+  enrolled child; the names alone never take the odds past that.
 
 "Sure" is `SURE_PROBABILITY` (0.999): among rows called sure, at most one in a
-thousand is the wrong child.
+thousand is the wrong child (plus the checks of `decide.py`).
 """
 
 from __future__ import annotations
@@ -205,28 +208,69 @@ class Calibration:
         return np.where(raw > 0.0, out, 0.0)
 
 
-# Fitted on world B's tuning seeds 1-10 (benchmarks/matching/calibrate.py --world b;
-# the same in benchmarks/matching/calibration_b.json); reported on world A's frozen
-# seed, and the other way round, in benchmarks/matching/README.md.
-CALIBRATION = Calibration(
+SMALL_ROSTER = 3_000
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationSet:
+    """One calibration for a school's roster and one for a district's: the same raw
+    log-odds mean more in a school (every row's context is that one school, and a
+    namesake has few places to be) than in a district of a hundred schools."""
+
+    small: Calibration
+    large: Calibration
+    small_up_to: int = SMALL_ROSTER  # rostered students
+
+    def for_roster(self, size: int) -> Calibration:
+        return self.small if size <= self.small_up_to else self.large
+
+
+# Fitted on world B's tuning seeds 1-10, a school and a town each
+# (benchmarks/matching/calibrate.py --world b; the same in
+# benchmarks/matching/calibration_b.json); reported on world A's frozen seed, and a fit
+# on world A on world B's frozen seed, in benchmarks/matching/README.md. World B's
+# schools alone never reached 1 in 1,000 (a namesake of a child who left is always in
+# the one school there), so they take the district's sure band.
+_SMALL = Calibration(
     knots=(
-        (-0.024, 0.379518),
-        (1.017, 0.536972),
-        (2.515, 0.747283),
-        (3.529, 0.853306),
-        (4.558, 0.947661),
-        (5.482, 0.963362),
-        (6.668, 0.985955),
-        (7.715, 0.997095),
-        (8.357, 0.997528),
-        (9.582, 0.998871),
-        (10.644, 0.999228),
-        (11.284, 0.999228),
-        (13.34, 0.999228),
-        (15.796, 0.999228),
+        (-0.016, 0.55),
+        (1.117, 0.554545),
+        (2.405, 0.618421),
+        (3.458, 0.75),
+        (4.525, 0.983341),
+        (5.534, 0.983341),
+        (6.71, 0.993316),
+        (7.76, 0.997374),
+        (8.297, 0.997374),
+        (9.676, 0.997374),
+        (10.677, 0.997374),
+        (11.012, 0.997374),
+        (13.068, 0.997374),
     ),
-    sure_from=7.3,
+    sure_from=7.098,
 )
+
+_LARGE = Calibration(
+    knots=(
+        (-0.027, 0.358108),
+        (0.967, 0.532895),
+        (2.517, 0.777397),
+        (3.545, 0.874384),
+        (4.567, 0.938961),
+        (5.48, 0.961659),
+        (6.604, 0.979846),
+        (7.551, 0.995208),
+        (8.489, 0.996471),
+        (9.572, 0.999275),
+        (10.64, 0.999278),
+        (11.292, 0.999278),
+        (13.346, 0.999278),
+        (15.796, 0.999278),
+    ),
+    sure_from=7.098,
+)
+
+CALIBRATION = CalibrationSet(small=_SMALL, large=_LARGE)
 
 # --- decisions ---------------------------------------------------------------------------
 # The names must carry this much weight of their own for a sure row (one typed word
@@ -266,4 +310,4 @@ class Thresholds:
     candidate: float = CANDIDATE_PROBABILITY
     review: float = REVIEW_PROBABILITY
     # The benchmark swaps it for one fitted on the other world (`run.py --calibration`).
-    calibration: Calibration = CALIBRATION
+    calibration: CalibrationSet = CALIBRATION
