@@ -96,9 +96,10 @@ class PairEvidence:
 
 @lru_cache(maxsize=100_000)
 def _student_name_parts(
-    first: str, preferred: str, last: str
+    first: str, preferred: str, last: str, middle: str = ""
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Given names (the roster's and preferred first, then their nicknames) and family names."""
+    """Given names (the roster's and preferred first, then their nicknames, then the
+    middle name some children go by) and family names."""
     primary: list[str] = []
     for value in (first, preferred):
         tokens = names.name_tokens(value)
@@ -110,13 +111,18 @@ def _student_name_parts(
     for token in primary:
         related.update(names.related_names(token))
     firsts = list(dict.fromkeys(primary)) + sorted(related - set(primary))
+    middle_name = names.joined(middle)
+    if middle_name and middle_name not in firsts:
+        firsts.append(middle_name)
     last_tokens = names.name_tokens(last)
     lasts = ["".join(last_tokens), *last_tokens] if len(last_tokens) > 1 else list(last_tokens)
     return tuple(f for f in firsts if f), tuple(x for x in lasts if x)
 
 
 def student_name_parts(student: RosterStudent) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return _student_name_parts(student.first_name, student.preferred_name, student.last_name)
+    return _student_name_parts(
+        student.first_name, student.preferred_name, student.last_name, student.middle_name
+    )
 
 
 @lru_cache(maxsize=100_000)

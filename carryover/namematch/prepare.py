@@ -51,13 +51,17 @@ def _first_initials(first: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=100_000)
-def _given(first: str, preferred: str) -> tuple[str, str, str, tuple[str, ...], frozenset[str]]:
+def _given(
+    first: str, preferred: str, middle: str = ""
+) -> tuple[str, str, str, tuple[str, ...], frozenset[str]]:
     ft = names.name_tokens(first)
     fj = "".join(ft)
     pj = names.joined(preferred)
     if pj == fj:
         pj = ""
-    forms = tuple(dict.fromkeys(f for f in (fj, pj, *(ft if len(ft) > 1 else ())) if f))
+    # The middle name too, for blocking: some children go by it.
+    mj = names.joined(middle)
+    forms = tuple(dict.fromkeys(f for f in (fj, pj, *(ft if len(ft) > 1 else ()), mj) if f))
     initials: set[str] = set()
     for f in forms:
         initials |= _first_initials(f)
@@ -127,7 +131,7 @@ class PreparedRoster:
 
 def prepare_roster(students: Sequence[RosterStudent]) -> PreparedRoster:
     n = len(students)
-    given = [_given(s.first_name, s.preferred_name) for s in students]
+    given = [_given(s.first_name, s.preferred_name, s.middle_name) for s in students]
     family = [_family(s.last_name) for s in students]
     first_j = np.array([g[0] for g in given] or [""], dtype=object)[:n]
     first_t0 = np.array([g[1] for g in given] or [""], dtype=object)[:n]

@@ -178,9 +178,9 @@ class Calibration:
     """A monotone map from the model's raw log-odds to the probability of being right.
 
     `knots` are (raw log-odds, probability) pairs, increasing in both; between two knots
-    the map is linear in log-odds of the probability, outside them it is the end
-    knot's value (so the top knot is the ceiling). Fitted by
-    benchmarks/matching/calibrate.py (isotonic over bins of rows).
+    the map is linear in log-odds of the probability; above the top knot it stays there
+    (the ceiling), below the lowest it falls one for one with the raw log-odds. Fitted
+    by benchmarks/matching/calibrate.py (isotonic over bins of rows).
     """
 
     knots: tuple[tuple[float, float], ...]
@@ -195,7 +195,11 @@ class Calibration:
         x = np.asarray(log_odds, dtype=np.float64)
         xs = np.array([k[0] for k in self.knots])
         ps = np.clip(np.array([k[1] for k in self.knots]), 1e-9, 1.0 - 1e-9)
-        logits = np.interp(x, xs, np.log(ps / (1.0 - ps)))
+        ys = np.log(ps / (1.0 - ps))
+        logits = np.interp(x, xs, ys)
+        # Below the lowest knot the evidence keeps counting, one for one: a candidate
+        # the model gives no chance stays without one.
+        logits = np.where(x < xs[0], ys[0] + (x - xs[0]), logits)
         out = 1.0 / (1.0 + np.exp(-logits))
         return np.where(x >= self.sure_from, np.maximum(out, SURE_PROBABILITY), out)
 
@@ -233,41 +237,41 @@ class CalibrationSet:
 # the one school there), so they take the district's sure band.
 _SMALL = Calibration(
     knots=(
-        (-0.016, 0.55),
-        (1.117, 0.554545),
-        (2.405, 0.618421),
-        (3.458, 0.75),
-        (4.525, 0.983341),
-        (5.534, 0.983341),
-        (6.71, 0.993316),
-        (7.76, 0.997374),
-        (8.297, 0.997374),
-        (9.676, 0.997374),
-        (10.677, 0.997374),
-        (11.012, 0.997374),
-        (13.068, 0.997374),
+        (-0.02, 0.536061),
+        (1.116, 0.536061),
+        (2.38, 0.621951),
+        (3.479, 0.771739),
+        (4.523, 0.983607),
+        (5.52, 0.983607),
+        (6.709, 0.993455),
+        (7.759, 0.997366),
+        (8.299, 0.997366),
+        (9.677, 0.997366),
+        (10.679, 0.997366),
+        (11.012, 0.997366),
+        (13.068, 0.997366),
     ),
-    sure_from=7.098,
+    sure_from=7.298,
 )
 
 _LARGE = Calibration(
     knots=(
-        (-0.027, 0.358108),
-        (0.967, 0.532895),
-        (2.517, 0.777397),
-        (3.545, 0.874384),
-        (4.567, 0.938961),
-        (5.48, 0.961659),
-        (6.604, 0.979846),
-        (7.551, 0.995208),
-        (8.489, 0.996471),
-        (9.572, 0.999275),
-        (10.64, 0.999278),
-        (11.292, 0.999278),
-        (13.346, 0.999278),
-        (15.796, 0.999278),
+        (-0.035, 0.366667),
+        (0.994, 0.528017),
+        (2.535, 0.786184),
+        (3.541, 0.87561),
+        (4.571, 0.940204),
+        (5.493, 0.963509),
+        (6.603, 0.978053),
+        (7.548, 0.994217),
+        (8.49, 0.996512),
+        (9.568, 0.999276),
+        (10.639, 0.999276),
+        (11.291, 0.999276),
+        (13.347, 0.999276),
+        (15.796, 0.999276),
     ),
-    sure_from=7.098,
+    sure_from=7.298,
 )
 
 CALIBRATION = CalibrationSet(small=_SMALL, large=_LARGE)
@@ -278,9 +282,10 @@ CALIBRATION = CalibrationSet(small=_SMALL, large=_LARGE)
 MIN_NAME_WEIGHT = 4.0
 # When the name alone leaves another explanation open (a namesake in the roster, or a
 # child who left with this name), the evidence that is not the name must add this
-# much for "sure": the grade as expected, the same school, the username, the class.
+# much for "sure" (a factor e: the grade as expected alone does, in a K-5 school):
+# the grade, the same school, the username, the class.
 NAME_ALONE_SURE = 0.999
-MIN_OTHER_EVIDENCE = 2.0
+MIN_OTHER_EVIDENCE = 1.0
 CANDIDATE_PROBABILITY = 0.005
 REVIEW_PROBABILITY = 0.05
 MAX_CANDIDATES = 5
