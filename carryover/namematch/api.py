@@ -36,6 +36,7 @@ from carryover.namematch.weights import (
     FEEDER_EVIDENCE,
     FEEDER_MIN_LINKS,
     FEEDER_PSEUDO_LINKS,
+    NAMESAKE_FULL_FROM,
     NAMESAKE_SHARE,
     TOP_K,
     Calibration,
@@ -166,9 +167,10 @@ def match_rows(
     pair_rows = scored.scores.rows.astype(np.int64)
     # The names can say at most what a namesake leaves open: a child who left may share
     # the full name of an enrolled one (NAMESAKE_SHARE of them do) however rare the name.
+    namesakes = NAMESAKE_SHARE * min(1.0, len(roster) / NAMESAKE_FULL_FROM)
     name_logit = np.minimum(
         np.log(priors[pair_rows] / size) + scored.scores.name_weight,
-        np.log(priors[pair_rows] / NAMESAKE_SHARE),
+        np.log(priors[pair_rows] / max(namesakes, 1e-9)),
     )
     pair_logit = name_logit + (scored.weight - scored.scores.name_weight)
     none_logit = np.log(1.0 - priors)

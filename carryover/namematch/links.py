@@ -266,15 +266,15 @@ def suggest_links(
     for i, student in enumerate(rostered):
         candidates: list[LegacyCandidate] = []
         for k in pairs_of.get(i, [])[:MAX_CANDIDATES]:
-            chance = float(probability[k])
-            if chance < thresholds.candidate and candidates:
+            chance_k = float(probability[k])
+            if chance_k < thresholds.candidate and candidates:
                 break
             account = legacy[int(li[k])]
             candidates.append(
                 LegacyCandidate(
                     legacy=account,
                     score=round(float(raw[k]), 6),
-                    probability=_shown(chance),
+                    probability=_shown(chance_k),
                     reasons=tuple(
                         _reasons(
                             student,
@@ -297,13 +297,18 @@ def suggest_links(
                 "review" if best and best.probability >= thresholds.review else "none"
             )
             reason = "no old account fits"
-            if decision == "review" and best is not None:
-                taken = best.legacy.username in owners
-                reason = (
-                    f"{best.legacy.username} fits {owners[best.legacy.username]} better"
-                    if taken
-                    else "no old account clearly fits: candidates to check"
-                )
+            # The account that would be this student's were it not another's.
+            mine = pairs_of.get(i, [])
+            likeliest = (
+                legacy[int(li[max(mine, key=lambda k: resolution.row_posterior[k])])]
+                if mine
+                else None
+            )
+            if likeliest is not None and likeliest.username in owners:
+                decision = "review" if best is not None else "none"
+                reason = f"{likeliest.username} fits {owners[likeliest.username]} better"
+            elif decision == "review":
+                reason = "no old account clearly fits: candidates to check"
             results.append(
                 LinkSuggestion(
                     student,
@@ -318,10 +323,10 @@ def suggest_links(
             continue
         account = legacy[int(li[chosen])]
         score = float(resolution.score[i])
-        chance = _shown(float(probability[chosen]))
+        shown = _shown(float(probability[chosen]))
         speaks = fits[chosen] >= names.FIT_WEAK or same_teacher[chosen]
         pair_flags = int(flags[chosen])
-        sure = chance >= thresholds.sure and not pair_flags and bool(speaks)
+        sure = shown >= thresholds.sure and not pair_flags and bool(speaks)
         reasons = _reasons(
             student,
             account,
@@ -346,7 +351,7 @@ def suggest_links(
                 round(score, 6),
                 tuple(reasons),
                 tuple(candidates),
-                chance,
+                shown,
             )
         )
     return results

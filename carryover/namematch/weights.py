@@ -146,6 +146,10 @@ PRIOR_GRADE_LEFT_THE_ACCOUNT = 0.1
 # prior / NAMESAKE_SHARE, so a sure row needs the grade, the school, the username or
 # the class to agree as well.
 NAMESAKE_SHARE = 0.05
+# ... in a roster of at least this many students; a smaller roster has fewer children
+# to share a name with, and the share falls in proportion (a class-sized roster of 30:
+# 0.15%).
+NAMESAKE_FULL_FROM = 1_000
 
 # --- learning where children moved up to (feeder schools) -------------------------------
 FEEDER_EVIDENCE = 0.99
