@@ -31,7 +31,6 @@ from carryover.namematch.signals import S_MOVED_UP
 from carryover.namematch.types import MatchResult, RosterStudent, TypedRow
 from carryover.namematch.weights import (
     BEHIND_BEST,
-    CALIBRATION,
     FEEDER_CLIP,
     FEEDER_EVIDENCE,
     FEEDER_MIN_LINKS,
@@ -39,7 +38,6 @@ from carryover.namematch.weights import (
     NAMESAKE_FULL_FROM,
     NAMESAKE_SHARE,
     TOP_K,
-    Calibration,
 )
 
 CHUNK_ROWS = 2000
@@ -195,41 +193,7 @@ def match_rows(
         scored=scored,
         resolution=resolution,
         thresholds=thresholds,
-        name_only=name_only_probability(
-            len(rows),
-            pair_rows,
-            name_logit,
-            none_logit,
-            resolution,
-            thresholds.calibration.for_roster(len(roster)),
-        ),
     )
-
-
-def name_only_probability(
-    n_rows: int,
-    pair_rows: np.ndarray,
-    name_logit: np.ndarray,
-    none_logit: np.ndarray,
-    resolution: Resolution,
-    calibration: Calibration = CALIBRATION.large,
-) -> np.ndarray:
-    """Per row, how likely its chosen student is on the names (and the prior) alone,
-    against the row's other candidates and its child having left: what is left when
-    the grade, the school, the username and the class say nothing."""
-    out = np.zeros(n_rows)
-    has = np.flatnonzero(resolution.chosen >= 0)
-    if not len(has):
-        return out
-    peak = np.full(n_rows, -np.inf)
-    np.maximum.at(peak, pair_rows, name_logit)
-    peak = np.maximum(peak, none_logit)
-    total = np.exp(none_logit - peak)
-    np.add.at(total, pair_rows, np.exp(name_logit - peak[pair_rows]))
-    chosen = resolution.chosen[has]
-    raw = np.exp(name_logit[chosen] - peak[has]) / total[has]
-    out[has] = calibration.probability(raw)
-    return out
 
 
 def feeder_weights(

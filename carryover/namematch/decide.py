@@ -4,13 +4,11 @@ A row is **sure** only when all of these hold: the assignment gives it a student
 its calibrated probability (the lower of the margin view and the explained
 posterior, see `assign.py`, through `weights.CALIBRATION`) reaches `Thresholds.sure`
 (0.999); the names themselves carry real weight; nothing contradicts the student
-(grade, school, class and teacher this year, username, practice levels); and, when
-the name alone leaves another explanation open (a namesake in the roster, a child
-who left with this name: the name-only probability is below
-`weights.NAME_ALONE_SURE`), the evidence that is not the name adds at least
-`weights.MIN_OTHER_EVIDENCE`. A child who left while a namesake is enrolled is
-therefore never sure unless the grade, the school, the username or the class agree
-with the namesake.
+(grade, school, class and teacher this year, username, practice levels); and the
+evidence that is not the name adds at least `weights.MIN_OTHER_EVIDENCE` (however
+well the names fit, a child who left may share them). A child who left while a
+namesake is enrolled is therefore never sure unless the grade, the school, the
+username or the class agree with the namesake.
 """
 
 from __future__ import annotations
@@ -34,7 +32,6 @@ from carryover.namematch.weights import (
     INITIAL,
     MAX_CANDIDATES,
     MIN_OTHER_EVIDENCE,
-    NAME_ALONE_SURE,
     Thresholds,
 )
 
@@ -73,9 +70,7 @@ def decide_rows(
     scored: ScoredPairs,
     resolution: Resolution,
     thresholds: Thresholds,
-    name_only: np.ndarray,
 ) -> list[MatchResult]:
-    """`name_only[r]`: the probability of row r's chosen student on the names alone."""
     pair_rows = scored.scores.rows
     raw = resolution.pair_score
     probability = thresholds.calibration.for_roster(len(students)).probability(raw)
@@ -177,8 +172,9 @@ def decide_rows(
         reasons = list(_pair_reasons(scored, chosen, row, typed_row, student))
         name_weight = float(scored.scores.name_weight[chosen])
         other_weight = float(scored.weight[chosen]) - name_weight
-        name_alone = float(name_only[r]) >= NAME_ALONE_SURE
-        backed = name_alone or other_weight >= MIN_OTHER_EVIDENCE
+        # However well the names fit, a child who left may share them: something that
+        # is not the name must agree too.
+        backed = other_weight >= MIN_OTHER_EVIDENCE
         initial_shared = bool(by_initial[chosen]) and int(initial_fits[r]) >= 2
         sure = (
             chance >= thresholds.sure

@@ -284,11 +284,9 @@ CALIBRATION = CalibrationSet(small=_SMALL, large=_LARGE)
 # The names must carry this much weight of their own for a sure row (one typed word
 # is rarely enough).
 MIN_NAME_WEIGHT = 4.0
-# When the name alone leaves another explanation open (a namesake in the roster, or a
-# child who left with this name), the evidence that is not the name must add this
-# much for "sure" (a factor e: the grade as expected alone does, in a K-5 school):
-# the grade, the same school, the username, the class.
-NAME_ALONE_SURE = 0.999
+# However well the names fit, a child who left may share them: for "sure", the
+# evidence that is not the name must add this much (a factor e; the grade as expected
+# alone does, even in a K-5 school): the grade, the school, the username, the class.
 MIN_OTHER_EVIDENCE = 1.0
 CANDIDATE_PROBABILITY = 0.005
 REVIEW_PROBABILITY = 0.05

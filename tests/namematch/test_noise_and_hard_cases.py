@@ -81,7 +81,8 @@ def test_a_child_who_left_with_an_enrolled_namesake_is_not_sure_on_the_name_alon
     alone = _one(bare, [namesake])
     contradicted = _one(against, [namesake])
 
-    assert alone.decision != "sure" and alone.probability < SURE_PROBABILITY
+    assert alone.decision == "review" and alone.student == namesake
+    assert any("nothing but the name" in r for r in alone.reasons), alone.reasons
     assert contradicted.decision != "sure"
     # Grade 2 at Birch is not where last year's third grader at Maple would be.
     assert all(any("contradicts" in r for r in c.reasons) for c in contradicted.candidates), (
