@@ -55,6 +55,7 @@ from carryover.namematch.weights import (
     LINK_P_TEACHER_RANDOM,
     LINK_P_TEACHER_TRUE,
     LINK_PRIOR,
+    LINK_REVIEW_PROBABILITY,
     LINK_W_OTHER_TEACHER_THIS_YEAR,
     LINK_W_SAME_TEACHER_LAST_YEAR,
     LINK_W_USERNAME_CONTRADICTS,
@@ -294,7 +295,7 @@ def suggest_links(
         if chosen < 0:
             best = candidates[0] if candidates else None
             decision: Decision = (
-                "review" if best and best.probability >= thresholds.review else "none"
+                "review" if best and best.probability >= LINK_REVIEW_PROBABILITY else "none"
             )
             reason = "no old account fits"
             # The account that would be this student's were it not another's.
@@ -305,7 +306,6 @@ def suggest_links(
                 else None
             )
             if likeliest is not None and likeliest.username in owners:
-                decision = "review" if best is not None else "none"
                 reason = f"{likeliest.username} fits {owners[likeliest.username]} better"
             elif decision == "review":
                 reason = "no old account clearly fits: candidates to check"
@@ -324,6 +324,21 @@ def suggest_links(
         account = legacy[int(li[chosen])]
         score = float(resolution.score[i])
         shown = _shown(float(probability[chosen]))
+        if shown < LINK_REVIEW_PROBABILITY:
+            # The assignment's pick, but more likely another child's than this one's:
+            # nothing to suggest (the candidates stay for "Choose").
+            results.append(
+                LinkSuggestion(
+                    student,
+                    "none",
+                    None,
+                    round(score, 6),
+                    ("no old account clearly fits",),
+                    tuple(candidates),
+                    shown,
+                )
+            )
+            continue
         speaks = fits[chosen] >= names.FIT_WEAK or same_teacher[chosen]
         pair_flags = int(flags[chosen])
         sure = shown >= thresholds.sure and not pair_flags and bool(speaks)

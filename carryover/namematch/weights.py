@@ -305,6 +305,9 @@ LINK_P_TEACHER_RANDOM = 0.05
 LINK_W_OTHER_TEACHER_THIS_YEAR = _w(0.15, 0.95)
 LINK_W_SAME_TEACHER_LAST_YEAR = _w(0.06, 0.04)
 LINK_PRIOR = 0.5
+# A student with no likely link is offered one to check only from this probability on:
+# below it, most such suggestions are another child's account.
+LINK_REVIEW_PROBABILITY = 0.5
 LINK_ALL_PAIRS_UP_TO = 200_000
 
 
