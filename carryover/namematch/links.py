@@ -257,7 +257,7 @@ def suggest_links(
     calibration = thresholds.calibration.for_roster(len(legacy))
     probability = calibration.probability(raw) if n else np.zeros(0)
     pairs_of: dict[int, list[int]] = {}
-    for k in np.lexsort((-raw, si)).tolist() if n else []:
+    for k in np.lexsort((-raw, si)).tolist() if n else []:  # the likeliest first
         pairs_of.setdefault(int(si[k]), []).append(k)
     owners = {
         legacy[int(li[resolution.chosen[i]])].username: rostered[i].display_name
@@ -268,8 +268,10 @@ def suggest_links(
         candidates: list[LegacyCandidate] = []
         for k in pairs_of.get(i, [])[:MAX_CANDIDATES]:
             chance_k = float(probability[k])
-            if chance_k < thresholds.candidate and candidates:
-                break
+            # Listed by how well the account fits this student alone, even one another
+            # student holds (the page's Choose offers it).
+            if resolution.row_posterior[k] < thresholds.candidate and candidates:
+                continue
             account = legacy[int(li[k])]
             candidates.append(
                 LegacyCandidate(

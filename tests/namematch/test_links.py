@@ -38,7 +38,9 @@ def test_usernames_that_resemble_the_names_are_suggested_with_reasons() -> None:
     assert "grade 3 → 4" in by_student[1].reasons
     # A school's four old accounts: the resemblance makes mayar7 Maya's by far, and
     # "likely" is left to the calibrated probability (a sure Plan B row's).
-    assert by_student[1].probability > max(c.probability for c in by_student[1].candidates[1:])
+    assert by_student[1].probability > max(
+        [0.0, *(c.probability for c in by_student[1].candidates[1:])]
+    )
     assert (by_student[1].decision == "sure") == (by_student[1].probability >= 0.999)
     assert by_student[4].decision != "sure"
     assert [r.student for r in results[:4]] == [MAYA, JOSE, ROBERT, LILY]
