@@ -15,11 +15,23 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carryover.accounts.models import Role, User
-from carryover.accounts.selectors import get_section_for_user, is_account_staff
+from carryover.accounts.selectors import (
+    get_section_for_user,
+    is_account_staff,
+    list_sections_of_student,
+)
 from carryover.accounts.signin import client_ip
 from carryover.merging import forms
 from carryover.merging.engine import MergePreview, preview_merge
-from carryover.merging.errors import MergeError, MergeRefused, NoMatchingAccount, TooManyAttempts
+from carryover.merging.errors import (
+    DetailsSlip,
+    GetRecordsUnavailable,
+    MergeError,
+    MergeRefused,
+    NoMatchingAccount,
+    RecordsAlreadyHere,
+    TooManyAttempts,
+)
 from carryover.merging.getrecords import (
     OldDetails,
     get_records_preview,
@@ -53,11 +65,12 @@ def _user(request: HttpRequest) -> User:
 
 
 def remember_verified(request: HttpRequest, *, legacy: User, details: OldDetails) -> None:
+    typed = details.normalised()
     request.session[SESSION_KEY] = {
         "legacy_id": legacy.pk,
         "student_id": request.user.pk,
-        "username": details.username.strip().lower(),
-        "account_number": details.account_number.strip(),
+        "username": typed.username,
+        "account_number": typed.account_number,
         "at": time.time(),
     }
 
@@ -70,11 +83,13 @@ def recall_verified(request: HttpRequest, details: OldDetails | None = None) -> 
         return None
     if time.time() - float(proof.get("at", 0)) > settings.GET_RECORDS_CONFIRM_SECONDS:
         return None
-    if details is not None and (
-        proof.get("username") != details.username.strip().lower()
-        or proof.get("account_number") != details.account_number.strip()
-    ):
-        return None
+    if details is not None:
+        typed = details.normalised()
+        if (
+            proof.get("username") != typed.username
+            or proof.get("account_number") != typed.account_number
+        ):
+            return None
     return int(proof["legacy_id"])
 
 
@@ -94,7 +109,10 @@ def get_records(request: HttpRequest) -> HttpResponse:
     student = _rostered_student(request)
     form = forms.OldDetailsForm(request.POST or None)
     context: dict[str, Any] = {"student": student, "form": form}
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        # A typing slip: answered at once, nothing counted.
+        return render(request, "merging/get_records.html", context, status=400)
+    if request.method == "POST":
         details = OldDetails(**form.cleaned_data)
         teacher = acting_teacher(request)
         try:
@@ -105,9 +123,25 @@ def get_records(request: HttpRequest) -> HttpResponse:
                 on_behalf_of=student if teacher else None,
                 ip_address=client_ip(request),
             )
+        except DetailsSlip as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            return render(request, "merging/get_records.html", context, status=400)
         except TooManyAttempts as exc:
             context["wait_minutes"] = max(1, round(exc.retry_after / 60))
+            if teacher is not None:
+                context["teacher"] = teacher
+                context["link_sections"] = list(
+                    list_sections_of_student(student=student, actor=teacher)
+                )
             return render(request, "merging/get_records_wait.html", context, status=429)
+        except RecordsAlreadyHere as exc:
+            context["already_here"] = exc.message
+            return render(request, "merging/get_records.html", context, status=409)
+        except GetRecordsUnavailable as exc:
+            context["error"] = exc.message
+            response = render(request, "merging/get_records.html", context, status=503)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         except NoMatchingAccount as exc:
             context["error"] = exc.message
             return render(request, "merging/get_records.html", context, status=400)

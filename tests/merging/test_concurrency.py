@@ -64,7 +64,7 @@ def test_a_hundred_parallel_wrong_guesses_verify_at_most_ten_real_hashes(
                 real_checks.append(password)
         return original(password, encoded, setter, preferred)
 
-    monkeypatch.setattr("carryover.merging.getrecords.check_password", counting)
+    monkeypatch.setattr("carryover.passcodes.check_password", counting)
 
     def guess(i: int) -> Any:
         details = OldDetails(username="mayar7", passcode=f"guess{i}", account_number="314159")
