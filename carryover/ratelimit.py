@@ -28,9 +28,9 @@ from typing import TypeVar
 from django.core.cache import cache
 
 try:  # the Redis client is installed with the product; local memory never fails
-    from redis.exceptions import RedisError as _CacheError
+    from redis.exceptions import RedisError as CacheError
 except ImportError:  # pragma: no cover
-    _CacheError = OSError  # type: ignore[assignment,misc]
+    CacheError = OSError  # type: ignore[assignment,misc]
 
 T = TypeVar("T")
 
@@ -43,7 +43,7 @@ class LimitsUnavailable(Exception):
 def _cache_errors() -> Iterator[None]:
     try:
         yield
-    except (_CacheError, OSError) as exc:
+    except (CacheError, OSError) as exc:
         raise LimitsUnavailable(str(exc)) from exc
 
 

@@ -12,6 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carryover.accounts.models import Role, User
@@ -39,6 +41,7 @@ from carryover.merging.getrecords import (
     unlock_old_account,
 )
 from carryover.merging.impersonation import acting_teacher
+from carryover.merging.limits import clear_child_limit
 from carryover.merging.link_suggestions import (
     get_section_for_linking,
     list_link_suggestions,
@@ -372,15 +375,51 @@ def undo(request: HttpRequest, merge_id: int) -> HttpResponse:
     return redirect("merging:merges")
 
 
+def _back_to_student(request: HttpRequest, student: User) -> HttpResponse:
+    """Back to the page the button was on (a rostered child's page for an old account of
+    their class), else the student's own page."""
+    target = request.POST.get("next", "")
+    if not target.startswith("/students/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        target = reverse("web:student_detail", args=[student.pk])
+    return redirect(target)
+
+
 @login_required
 @require_POST
 def unlock(request: HttpRequest, student_id: int) -> HttpResponse:
+    """Let them try again: an old account locked after 10 wrong passcodes (at sign-in or
+    Get Records) may be tried again."""
     actor = _user(request)
     student = get_student_in_reach(actor=actor, student_id=student_id)
     if not student.is_legacy:
         raise Http404("No such old account.")
     if unlock_old_account(legacy=student, actor=actor):
-        messages.success(request, f"{student.username} can be used with Get Records again.")
+        messages.success(
+            request,
+            _("%(username)s can be tried again, at sign-in and with Get Records.")
+            % {"username": student.username},
+        )
     else:
-        messages.info(request, f"{student.username} was not locked.")
-    return redirect(reverse("web:student_detail", args=[student.pk]))
+        messages.info(request, _("%(username)s was not locked.") % {"username": student.username})
+    return _back_to_student(request, student)
+
+
+@login_required
+@require_POST
+def clear_limit(request: HttpRequest, student_id: int) -> HttpResponse:
+    """Let them try again: the child's own Get Records limit (tries per 15 minutes and
+    per day) starts from zero now."""
+    actor = _user(request)
+    student = get_student_in_reach(actor=actor, student_id=student_id)
+    if student.is_legacy or student.role != Role.STUDENT:
+        raise Http404("No such student.")
+    if clear_child_limit(student=student, actor=actor):
+        messages.success(
+            request,
+            _("%(name)s can try Get my old records again now.") % {"name": student.short_name},
+        )
+    else:
+        messages.info(request, _("%(name)s was not paused.") % {"name": student.short_name})
+    return _back_to_student(request, student)

@@ -32,6 +32,7 @@ from carryover.accounts.errors import (
 )
 from carryover.accounts.models import Role, User
 from carryover.accounts.services import LegacyStudentInput, create_legacy_students, reset_passcode
+from carryover.merging.limits import list_get_records_pauses
 from carryover.progress import selectors as progress_selectors
 from carryover.sso.selectors import get_account_sign_on_provider, provider_label
 from carryover.web.forms import (
@@ -361,6 +362,7 @@ def _render_student(
             "history": history,
             "sections": list(selectors.list_sections_of_student(student=student, actor=actor)),
             "passcode_form": passcode_form or ResetPasscodeForm(),
+            "pauses": list_get_records_pauses(student=student),
         },
     )
 
