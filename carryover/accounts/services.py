@@ -182,7 +182,7 @@ def check_passcode_hash(encoded: str) -> str:
         algorithm = encoded.split("$", 1)[0][:30]
         raise AccountsError(
             f"no configured passcode hasher reads {algorithm!r} hashes (these do: "
-            f"{', '.join(h.algorithm for h in get_hashers())})",
+            f"{', '.join(str(h.algorithm) for h in get_hashers())})",
             code="passcode_hash_unknown",
         ) from exc
     try:
@@ -200,7 +200,7 @@ def check_passcode_hash(encoded: str) -> str:
         raise AccountsError(
             f"that is not a well-formed {hasher.algorithm} hash", code="passcode_hash_invalid"
         ) from exc
-    _check_decoded(hasher.algorithm, decoded)
+    _check_decoded(str(hasher.algorithm), decoded)
     return encoded
 
 

@@ -67,7 +67,7 @@ def _child_pause(student: User, *, now: float) -> ChildPause | None:
 def list_get_records_pauses(*, student: User) -> GetRecordsPauses:
     """The pauses on `student`'s Get Records (the caller has scoped `student` to the
     actor). Three queries at most, whatever the class size."""
-    if student.role != Role.STUDENT:
+    if student.role != Role.STUDENT or student.account_id is None:
         return GetRecordsPauses(child=None, locked=[])
     if student.is_legacy:
         guard = GetRecordsGuard.objects.filter(legacy=student, locked_at__isnull=False).first()
