@@ -412,3 +412,25 @@ def test_unconfigured_provider_is_a_503_page(client: Client, settings) -> None: 
     response = client.get("/sso/clever/login")
     assert_refused(client, response, "provider_not_configured", status=503, before=before)
     assert settings.CLEVER_CLIENT_ID  # the id alone is not enough
+
+
+DEAD_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+    }
+}
+
+
+@pytest.mark.usefixtures("connected")
+def test_with_the_cache_unreachable_a_sign_on_is_a_clear_503(client: Client, settings: Any) -> None:
+    """The code-replay guard lives in the cache: without it a replayed code could not be
+    told apart, so the sign-on is refused with a page that says to wait, not a 500."""
+    url = callback_url(client, "clever", "clever-rusd-10041")
+    before = counts()
+    settings.CACHES = DEAD_CACHE
+
+    response = client.get(url)
+
+    assert_refused(client, response, "cache_unavailable", status=503, before=before)
+    assert "wait a minute" in response.content.decode()

@@ -34,6 +34,10 @@ def complete_half_locks(apps, schema_editor):
         locked_at=F("updated_at")
     )
     Guard.objects.filter(locked_at__isnull=False).update(failures=LOCK_AFTER)
+    if schema_editor.connection.vendor == "postgresql":
+        # Check the deferred foreign keys of the rows just written now, so the
+        # constraints below can be added in this same transaction.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
