@@ -25,7 +25,7 @@ from typing import Any
 import django_otp
 import segno
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -68,7 +68,11 @@ def has_app(user: User) -> bool:
 
 
 def begin(request: HttpRequest, user: User) -> None:
-    """The password was right: remember who, for a few minutes, in a new session key."""
+    """The password was right: remember who, for a few minutes, in a new session key.
+    Whoever else was signed in on this browser is signed out first (they would be
+    replaced by this sign-in anyway; they must not stay while it waits)."""
+    if request.user.is_authenticated and request.user.pk != user.pk:
+        logout(request)
     request.session.cycle_key()
     request.session[PENDING_KEY] = {
         "user_id": user.pk,

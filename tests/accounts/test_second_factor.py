@@ -271,3 +271,14 @@ def test_production_turns_the_second_factor_on_and_the_admin_off(tmp_path):
         tmp_path=tmp_path,
     )
     assert development.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_whoever_was_signed_in_is_signed_out_while_the_code_is_awaited(
+    client, teacher, legacy_student
+):
+    client.force_login(legacy_student)
+
+    password_step(client)
+
+    assert signed_in(client) is None
+    assert client.get(reverse("web:student_home")).status_code == 302
