@@ -55,6 +55,7 @@ from carryover.merging.selectors import (
     list_rostered_in_section,
 )
 from carryover.merging.services import link_legacy_student, undo_merge_for
+from carryover.ratelimit import LimitsUnavailable
 
 SESSION_KEY = "get_records_verified"
 
@@ -415,7 +416,12 @@ def clear_limit(request: HttpRequest, student_id: int) -> HttpResponse:
     student = get_student_in_reach(actor=actor, student_id=student_id)
     if student.is_legacy or student.role != Role.STUDENT:
         raise Http404("No such student.")
-    if clear_child_limit(student=student, actor=actor):
+    try:
+        cleared = clear_child_limit(student=student, actor=actor)
+    except LimitsUnavailable:
+        messages.error(request, _("That didn't work just now. Please try again in a minute."))
+        return _back_to_student(request, student)
+    if cleared:
         messages.success(
             request,
             _("%(name)s can try Get my old records again now.") % {"name": student.short_name},

@@ -216,3 +216,22 @@ def test_a_teacher_of_another_class_can_neither_see_nor_clear(
             on_behalf_of=None,
             ip_address=None,
         )
+
+
+def test_clearing_without_the_cache_says_so_and_changes_nothing(
+    rostered_student, teacher, settings
+):
+    client = teacher_client(teacher)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    }
+
+    response = client.post(reverse("merging:clear_limit", args=[rostered_student.pk]), follow=True)
+
+    assert response.status_code == 200
+    assert "try again in a minute" in response.content.decode()
+    assert "can&#x27;t tell right now" in response.content.decode()
+    assert not AuditEvent.objects.filter(event_type=EventType.GET_RECORDS_LIMIT_CLEARED).exists()
