@@ -233,5 +233,5 @@ def test_clearing_without_the_cache_says_so_and_changes_nothing(
 
     assert response.status_code == 200
     assert "try again in a minute" in response.content.decode()
-    assert "can&#x27;t tell right now" in response.content.decode()
+    assert "We can't tell right now" in response.content.decode()
     assert not AuditEvent.objects.filter(event_type=EventType.GET_RECORDS_LIMIT_CLEARED).exists()
