@@ -15,7 +15,7 @@ BIN := $(VENV)/bin
 help:
 	@echo "make demo   set up .venv and run the demo (http://127.0.0.1:8000)"
 	@echo "make test   set up .venv and run ruff, mypy and the tests on SQLite and PostgreSQL"
-	@echo "make lint   ruff check, ruff format --check, mypy"
+	@echo "make lint   ruff check, ruff format --check, mypy, lint-imports (import contracts)"
 	@echo "make fmt    ruff format and ruff check --fix"
 	@echo "make lock   make requirements.lock and requirements-dev.lock from pyproject.toml (uv)"
 	@echo "make clean  remove .venv and caches (keeps ./var, the demo database)"
@@ -39,6 +39,7 @@ lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy carryover
+	$(BIN)/lint-imports
 
 fmt: venv-dev
 	$(BIN)/ruff format .

@@ -269,7 +269,7 @@ def main() -> None:
     print(json.dumps({"setup": {k: round(v, 1) for k, v in setup.items()}}), flush=True)
 
     import carryover.namematch.api  # noqa: F401  (numpy, scipy: once per process, not timed)
-    from carryover.planb.background import run_matching_job
+    from carryover.planb.jobs.matching import run_matching_job
 
     client = Client()
     client.force_login(admin)

@@ -47,6 +47,7 @@ class Outcome(enum.Enum):
     OPENED = "opened"  # the door lets this account in (sign in, or merge it)
     MOVED = "moved"  # the account was merged: its records are in a new account
     ALREADY_HERE = "already_here"  # merged into the very student asking
+    SEAT_ENDED = "seat_ended"  # a temporary seat whose date passed: it signs in no more
     NO_MATCH = "no_match"  # the one answer for everything else
 
 

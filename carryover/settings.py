@@ -123,6 +123,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "hijack",
+    # Before django_tasks_db: its `db_worker` command is ours (the worker's heartbeat and
+    # the sweep of stale jobs around django-tasks-db's own worker loop).
+    "carryover.jobs",
     "django_tasks",
     "django_tasks_db",
     "django_otp",
@@ -137,6 +140,7 @@ INSTALLED_APPS = [
     "carryover.sandbox",
     "carryover.console",
     "carryover.planb",
+    "carryover.uploads",
     "carryover.web",
 ]
 
@@ -246,8 +250,43 @@ USE_TZ = True
 # --- static -------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# Uploaded files (roster zips, Plan B files): shared by every web process and worker on
+# every machine, never on a local disk (carryover/uploads). In the database unless
+# UPLOADS_S3_BUCKET names an S3-compatible bucket (django-storages).
+UPLOADS_RETENTION_DAYS = env_int("UPLOADS_RETENTION_DAYS", 7)
+if UPLOADS_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        f"UPLOADS_RETENTION_DAYS must be 0 or more, got {UPLOADS_RETENTION_DAYS}"
+    )
+UPLOADS_S3_BUCKET = env_str("UPLOADS_S3_BUCKET") or ""
+if UPLOADS_S3_BUCKET:
+    _uploads_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": UPLOADS_S3_BUCKET,
+            "location": (env_str("UPLOADS_S3_PREFIX") or "uploads").strip("/"),
+            "endpoint_url": env_str("UPLOADS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("UPLOADS_S3_REGION") or None,
+            # Empty: boto3's own chain (an instance role, AWS_* variables, ~/.aws).
+            "access_key": env_str("UPLOADS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("UPLOADS_S3_SECRET_ACCESS_KEY") or None,
+            "addressing_style": env_str("UPLOADS_S3_ADDRESSING_STYLE") or None,
+            # Children's names: private objects, never a public or signed URL.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "object_parameters": (
+                {"ServerSideEncryption": env_str("UPLOADS_S3_SERVER_SIDE_ENCRYPTION")}
+                if env_str("UPLOADS_S3_SERVER_SIDE_ENCRYPTION")
+                else {}
+            ),
+        },
+    }
+else:
+    _uploads_storage = {"BACKEND": "carryover.uploads.storage.DatabaseStorage"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "uploads": _uploads_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -308,6 +347,15 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# The one stale window of every background job (roster syncs, Plan B matching and
+# merges; carryover/jobs/runner.py): a run whose heartbeat is older than this is taken
+# for dead and marked failed, and a queued one whose task can no longer run it too.
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 600)
+if JOBS_STALE_SECONDS < 30:
+    raise ImproperlyConfigured(
+        f"JOBS_STALE_SECONDS must be at least 30 (a live run writes its heartbeat at most "
+        f"twice a second, but may be quiet for a while between steps), got {JOBS_STALE_SECONDS}"
+    )
 # The guard: a sync that would archive more than this share of an account's people,
 # sections or enrollments, or update more than the second share, waits for a person.
 ROSTER_GUARD_MAX_ARCHIVE_SHARE = float(env_str("ROSTER_GUARD_MAX_ARCHIVE_SHARE") or 0.10)
@@ -316,8 +364,6 @@ ROSTER_GUARD_MAX_UPDATE_SHARE = float(env_str("ROSTER_GUARD_MAX_UPDATE_SHARE") o
 ROSTER_TEMPORARY_SEAT_DAYS = env_int("ROSTER_TEMPORARY_SEAT_DAYS", 60)
 # Seconds for one HTTP request to Clever or a OneRoster server (connect, read).
 ROSTER_HTTP_TIMEOUT = float(env_str("ROSTER_HTTP_TIMEOUT") or 30)
-# A running sync whose progress has not moved for this long is taken as crashed.
-ROSTER_SYNC_STALE_MINUTES = env_int("ROSTER_SYNC_STALE_MINUTES", 60)
 # Plan B: a logins file of at most this many rows is matched in the upload request;
 # a larger one (a district's) is matched by the background worker, past proxy timeouts.
 PLAN_B_MATCH_IN_REQUEST_ROWS = env_int("PLAN_B_MATCH_IN_REQUEST_ROWS", 2000)

@@ -10,6 +10,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
 from carryover.accounts.errors import (
+    OldAccountEnded,
     RecordsMoved,
     SignInSlip,
     SignInThrottled,
@@ -71,6 +72,8 @@ def session(request: HttpRequest) -> JsonResponse:
             provider=exc.provider,
             merged_at=exc.merged_at.isoformat() if exc.merged_at else None,
         )
+    except OldAccountEnded as exc:
+        return error(exc.code, exc.message, status=409, provider=exc.provider)
     except SignInUnavailable as exc:
         response = error(exc.code, exc.message, status=503)
         response["Retry-After"] = str(exc.retry_after)

@@ -18,8 +18,10 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import check_password, make_password
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest
+from django.utils import timezone
 
 from carryover.accounts.models import Role, SeatState, User
 from carryover.identity import OldLogin, normalize_identity
@@ -53,6 +55,11 @@ def find_legacy_student(account_number: str, username: str) -> User | None:
         )
         .alias(typed=Lower("username"))
         .filter(typed=typed.username)
+        # A temporary seat whose date passed no longer signs in (Account.temporary_seats_ended).
+        .exclude(
+            Q(seat_state=SeatState.TEMPORARY)
+            & Q(account__temporary_seats_until__lt=timezone.localdate())
+        )
         .select_related("account")
         .first()
     )
@@ -99,6 +106,17 @@ class LegacyStudentBackend(ModelBackend):
         self, request: HttpRequest | None, **kwargs: Any
     ) -> User | None:
         return None
+
+    def get_user(self, user_id: Any) -> User | None:
+        try:
+            user = User.objects.select_related("account").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        """A session of an old account ends with its temporary seat (the next request)."""
+        return super().user_can_authenticate(user) and not getattr(user, "seat_ended", False)
 
 
 class EmailBackend(ModelBackend):

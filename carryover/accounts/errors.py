@@ -74,6 +74,18 @@ class RecordsMoved(AccountsError):
         self.merged_at = merged_at
 
 
+class OldAccountEnded(AccountsError):
+    """The old account's passcode was right, but its temporary seat ended (the school
+    went live with sign-on and the date passed): it signs in no more; its records wait
+    for Get Records (with `provider`, when the school has one)."""
+
+    code = "old_account_ended"
+
+    def __init__(self, message: str, *, provider: str | None) -> None:
+        super().__init__(message)
+        self.provider = provider
+
+
 class SignInUnavailable(AccountsError):
     """Sign-in cannot count its tries (the shared cache is unreachable), so it refuses
     to check any password until it can."""

@@ -7,6 +7,7 @@ bulk update, a raw query or a bug in Python cannot get round them.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -72,6 +73,14 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_number} {self.name}"
+
+    def temporary_seats_ended(self, today: dt.date | None = None) -> bool:
+        """Has `temporary_seats_until` passed? From the day after it, an old account still
+        `temporary` is no longer a seat: it stops signing in. It is not erased nor
+        changed: its records stay, ready for Get Records, Plan B and a teacher's link,
+        and moving the date later gives the seat back."""
+        until = self.temporary_seats_until
+        return until is not None and until < (today or timezone.localdate())
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         # Account numbers are printed on classroom posters and typed by children for
@@ -307,6 +316,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_support(self) -> bool:
         return self.role == Role.SUPPORT and self.is_staff
+
+    @property
+    def seat_ended(self) -> bool:
+        """An old account still temporary after its account's temporary seats ended: it
+        no longer signs in, and keeps its records for Get Records, Plan B and links."""
+        return (
+            self.seat_state == SeatState.TEMPORARY
+            and self.account is not None
+            and self.account.temporary_seats_ended()
+        )
 
 
 class Section(models.Model):

@@ -17,6 +17,8 @@ def can_teacher_impersonate(*, hijacker: Any, hijacked: Any) -> bool:
         return False
     if not hijacked.is_active or hijacked.seat_state not in (SeatState.ACTIVE, SeatState.TEMPORARY):
         return False
+    if hijacked.seat_ended:  # an old account whose temporary seat ended signs in no more
+        return False
     if hijacker.account_id is None or hijacker.account_id != hijacked.account_id:
         return False
     if hijacker.role == Role.SCHOOL_ADMIN:

@@ -33,6 +33,7 @@ from carryover import ratelimit
 from carryover.accounts import twofactor
 from carryover.accounts.backends import verify_staff_password
 from carryover.accounts.errors import (
+    OldAccountEnded,
     RecordsMoved,
     SignInSlip,
     SignInThrottled,
@@ -43,7 +44,11 @@ from carryover.audit.models import EventType
 from carryover.audit.services import record_event
 from carryover.identity import OldLogin, normalize_identity
 from carryover.passcodes import Door, Outcome, check_old_passcode
-from carryover.sso.selectors import get_sign_on_provider_of, provider_label
+from carryover.sso.selectors import (
+    get_account_sign_on_provider,
+    get_sign_on_provider_of,
+    provider_label,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +178,7 @@ def _blank_message(field: str) -> str:
 
 def _sign_in_outcome(account: User) -> Outcome | None:
     if account.seat_state in (SeatState.ACTIVE, SeatState.TEMPORARY) and account.is_active:
-        return Outcome.OPENED
+        return Outcome.SEAT_ENDED if account.seat_ended else Outcome.OPENED
     if account.seat_state == SeatState.MERGED and account.merged_into_id is not None:
         return Outcome.MOVED
     return None  # erased, or deactivated: as if there were no such account
@@ -196,6 +201,21 @@ def records_moved(legacy: User) -> RecordsMoved:
     return RecordsMoved(message, provider=provider, merged_at=legacy.merged_at)
 
 
+def old_account_ended(legacy: User) -> OldAccountEnded:
+    """What a child is told after the right passcode of an old account whose temporary
+    seat ended: where to sign in now, and that the records are waiting."""
+    provider = get_account_sign_on_provider(legacy.account_id)
+    if provider:
+        label = provider_label(provider)
+        message = _(
+            "Your school uses %(provider)s now. Sign in with %(provider)s, then bring your "
+            "old records with Get my old records."
+        ) % {"provider": label}
+    else:
+        message = _("This old account doesn't sign in any more. Ask your teacher.")
+    return OldAccountEnded(message, provider=provider)
+
+
 def sign_in_legacy_student(
     request: HttpRequest,
     *,
@@ -210,8 +230,9 @@ def sign_in_legacy_student(
     whose tries are used up: the same answer and cost). Raises SignInSlip for a typing
     slip (nothing counted), SignInThrottled before any hash when these details or this
     address failed too often lately, RecordsMoved when the passcode was right but the
-    account's records were merged into a new account, SignInUnavailable when the tries
-    cannot be counted."""
+    account's records were merged into a new account, OldAccountEnded when it was right
+    but the account's temporary seat ended, SignInUnavailable when the tries cannot be
+    counted."""
     typed = OldLogin.from_typed(account_number=account_number, username=username, passcode=passcode)
     _raise_slip(typed)
     ip_address = client_ip(request)
@@ -240,6 +261,15 @@ def sign_in_legacy_student(
             data={"method": "legacy", "door": door},
         )
         raise records_moved(check.legacy)
+    if check.outcome is Outcome.SEAT_ENDED and check.legacy is not None:
+        give_back(reservation)
+        record_event(
+            event_type=EventType.USER_SIGN_IN_FAILED,
+            subject=check.legacy,
+            ip_address=ip_address,
+            data={"method": "legacy", "reason": "temporary_seat_ended", "door": door},
+        )
+        raise old_account_ended(check.legacy)
     account = Account.objects.filter(account_number=typed.account_number).first()
     record_event(
         event_type=EventType.USER_SIGN_IN_FAILED,

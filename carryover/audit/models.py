@@ -61,6 +61,13 @@ class EventType(models.TextChoices):
     NAME_MATCH_MERGE_STARTED = "name_match_merge_started", "Plan B: merging confirmed rows"
     NAME_MATCH_MERGE_FINISHED = "name_match_merge_finished", "Plan B: merge job finished"
     NAME_MATCH_REPORT_DOWNLOADED = "name_match_report_downloaded", "Plan B: report downloaded"
+    JOB_ABANDONED = "job_abandoned", "Background job marked failed: its worker stopped"
+    SESSIONS_CLEARED = "sessions_cleared", "Expired sign-in sessions deleted"
+    TEMPORARY_SEATS_ENDED = (
+        "temporary_seats_ended",
+        "Temporary seats ended: old accounts still temporary stopped signing in",
+    )
+    UPLOADS_PURGED = "uploads_purged", "Uploaded files past their retention deleted"
     USER_SIGN_IN_RECORDS_MOVED = (
         "user_sign_in_records_moved",
         "Sign-in: right passcode, but the old account's records moved to a new account",

@@ -70,6 +70,9 @@ def seats(request: HttpRequest) -> HttpResponse:
             "series": series,
             "classes": page,
             "today": timezone.localdate(),
+            "seats_ended": bool(
+                scope.account.sso_live_since and scope.account.temporary_seats_ended()
+            ),
         },
     )
 

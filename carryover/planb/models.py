@@ -113,6 +113,15 @@ class NameMatchJob(models.Model):
         null=True, blank=True, help_text="The running merge's last sign of life."
     )
     task_id = models.CharField(max_length=64, blank=True, default="")
+    upload = models.ForeignKey(
+        "uploads.StoredUpload",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The uploaded file, kept in shared storage for UPLOADS_RETENTION_DAYS "
+        "after the job matched it (empty for the command line).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -20,26 +20,9 @@ from carryover.audit.models import EventType
 from carryover.audit.services import record_event
 from carryover.planb import selectors
 from carryover.planb.errors import NameMatchRefused
-from carryover.planb.models import Decision, JobStatus, NameMatchJob, NameMatchRow, ReviewState
+from carryover.planb.models import Decision, NameMatchJob, NameMatchRow, ReviewState
 from carryover.planb.rules import check_can_review, may_pick_any_student
-
-
-def check_not_busy(job: NameMatchJob) -> None:
-    """No decision on a job whose rows are not matched yet (or failed to be), nor while
-    its confirmed rows merge."""
-    if job.matched_at is None:
-        if job.status == JobStatus.MATCHING:
-            raise NameMatchRefused(
-                "job_matching",
-                "The typed names are still being matched; wait until that is done.",
-            )
-        raise NameMatchRefused(
-            "job_not_matched", "The matching of this file failed: its rows have no matches."
-        )
-    if job.status == JobStatus.MERGING:
-        raise NameMatchRefused(
-            "job_merging", "The confirmed rows are being merged; wait until that is done."
-        )
+from carryover.planb.state import check_not_busy
 
 
 def _lock(row: NameMatchRow, actor: User | None) -> tuple[NameMatchJob, NameMatchRow]:

@@ -6,11 +6,11 @@
    active rostered students. It writes nothing: the command line's `names match`
    stops there. `upload_logins_file` then stores the job and its rows in one
    transaction with its audit row. A file of more than `PLAN_B_MATCH_IN_REQUEST_ROWS`
-   rows is only read and checked in the request; its rows are stored unmatched and
-   the background worker matches them (`background.py`).
+   rows is only read and checked in the request; its rows are stored unmatched
+   (`store_for_matching`) and the background worker matches them (`jobs/matching.py`).
 2. A person confirms, picks another student for, rejects or reopens each row, or
    confirms every sure row at once: `review.py`.
-3. The confirmed rows then merge in the background: `merges.py`.
+3. The confirmed rows then merge in the background: `jobs/merging.py`.
 
 Who may act is `rules.py`: support staff on any account, a school admin on their
 account, a teacher on the jobs they uploaded (of their own classes), the command line
@@ -21,7 +21,7 @@ the account; a teacher only one of the row's candidates.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,18 +36,16 @@ from carryover.audit.services import record_event
 from carryover.namematch.types import MatchResult, TypedRow
 from carryover.planb import selectors
 from carryover.planb.errors import LoginsFileError
-from carryover.planb.models import (
-    JobStatus,
-    NameMatchJob,
-    NameMatchRow,
-)
+from carryover.planb.jobs.matching import enqueue_matching
+from carryover.planb.models import Decision, JobStatus, NameMatchJob, NameMatchRow
+from carryover.planb.rows import decision_fields, split_live_rows
 from carryover.planb.rules import check_can_upload
+from carryover.uploads.models import StoredUpload, UploadKind
+from carryover.uploads.services import discard_upload, release_upload
+from carryover.uploads.services import store_upload as store_file
 
 if TYPE_CHECKING:
     from carryover.planb.files import LoginsFile
-
-LIVE_LEGACY = ("active", "temporary")
-
 
 # --- reading and matching (writes nothing) ------------------------------------------------
 
@@ -115,49 +113,6 @@ def _check_reach(
                     "you can upload old accounts of your own classes only."
                 )
             raise LoginsFileError("not_your_class", message, row.row_number)
-
-
-def _typed_row(row: TypedRow, fact: selectors.LegacyFacts, account: Account) -> TypedRow:
-    from carryover.namematch.names import grade_number
-
-    sections = fact.placement.sections
-    first = sections[0] if sections else None
-    return TypedRow(
-        row_number=row.row_number,
-        typed_name=row.typed_name,
-        username=fact.username,
-        legacy_id=fact.legacy_id,
-        old_class=first[1] if first else "",
-        old_teacher=fact.placement.teachers[0] if fact.placement.teachers else "",
-        old_grade=grade_number(first[2]) if first else None,
-        old_school=fact.school,
-        account_number=account.account_number,
-        last_practised=fact.last_practised,
-        tracks=fact.tracks,
-    )
-
-
-def split_live_rows(
-    pairs: Iterable[tuple[TypedRow, selectors.LegacyFacts]], account: Account, *, gone: str
-) -> tuple[list[TypedRow], list[dict[str, Any]]]:
-    """The typed rows to match (filled from the database), and the rows left out because
-    their old account is merged or erased (`gone`: "is already", "was ... meanwhile")."""
-    typed: list[TypedRow] = []
-    skipped: list[dict[str, Any]] = []
-    for row, fact in pairs:
-        if fact.seat_state not in LIVE_LEGACY:
-            state = "merged" if fact.seat_state == "merged" else "erased"
-            skipped.append(
-                {
-                    "row": row.row_number,
-                    "username": fact.username,
-                    "typed_name": row.typed_name,
-                    "reason": gone.format(state=state),
-                }
-            )
-            continue
-        typed.append(_typed_row(row, fact, account))
-    return typed, skipped
 
 
 def check_upload(
@@ -240,20 +195,6 @@ def prepare_upload(
 # --- storing an upload ---------------------------------------------------------------------
 
 
-def decision_fields(result: MatchResult) -> dict[str, Any]:
-    """A row's fields as the matcher decided them (the upload and the background run)."""
-    return {
-        "decision": result.decision,
-        "proposed_student_id": result.student.id if result.student is not None else None,
-        "score": min(1.0, max(0.0, float(result.score))),
-        "reasons": list(result.reasons),
-        "candidates": [
-            {"student_id": c.student.id, "score": c.score, "reasons": list(c.reasons)}
-            for c in result.candidates
-        ],
-    }
-
-
 @transaction.atomic(durable=True)
 def store_upload(
     *,
@@ -263,11 +204,14 @@ def store_upload(
     filename: str,
     prepared: PreparedUpload,
     via: str,
+    file: StoredUpload | None = None,
 ) -> NameMatchJob:
     """Store a prepared upload: the job, its rows (one bulk insert) and one
-    NAME_MATCH_UPLOADED audit row, in one transaction."""
+    NAME_MATCH_UPLOADED audit row, in one transaction. The uploaded `file` (shared
+    storage) is done with: kept for the retention, then purged."""
     counts = prepared.counts()
     job = NameMatchJob.objects.create(
+        upload=file,
         account=account,
         uploaded_by=actor,
         section=section,
@@ -293,13 +237,17 @@ def store_upload(
         batch_size=1000,
     )
     record_upload(job=job, actor=actor, counts=counts, via=via)
+    release_upload(job.upload_id)
     return job
 
 
 def record_upload(
     *, job: NameMatchJob, actor: User | None, counts: dict[str, int], via: str, **extra: str
 ) -> None:
-    """The NAME_MATCH_UPLOADED audit row of a stored upload (matched now or later)."""
+    """The NAME_MATCH_UPLOADED audit row of a stored upload (matched now or later), with
+    the stored file's id and SHA-256 when it was kept."""
+    if job.upload is not None:
+        extra = {**extra, "upload_id": str(job.upload.pk), "sha256": job.upload.sha256}
     record_event(
         event_type=EventType.NAME_MATCH_UPLOADED,
         actor=actor,
@@ -314,6 +262,52 @@ def record_upload(
             **extra,
         },
     )
+
+
+@transaction.atomic(durable=True)
+def store_for_matching(
+    *,
+    account: Account,
+    actor: User | None,
+    section: Section | None,
+    filename: str,
+    checked: CheckedUpload,
+    via: str,
+    file: StoredUpload | None = None,
+) -> NameMatchJob:
+    """Store a checked upload unmatched: the job (`matching`), its rows' typed data (one
+    bulk insert) and one NAME_MATCH_UPLOADED audit row, in one transaction; the matching
+    task is queued after commit (`jobs.matching`), which releases the `file`."""
+    counts = {"rows": len(checked.typed), "skipped": len(checked.skipped)}
+    job = NameMatchJob.objects.create(
+        upload=file,
+        account=account,
+        uploaded_by=actor,
+        section=section,
+        filename=filename[:255],
+        file_format=checked.file.format,
+        status=JobStatus.MATCHING,
+        progress_total=len(checked.typed),
+        counts=counts,
+        skipped=checked.skipped,
+    )
+    NameMatchRow.objects.bulk_create(
+        [
+            NameMatchRow(
+                job=job,
+                row_number=row.row_number,
+                username=row.username,
+                typed_name=row.typed_name[:300],
+                legacy_id=row.legacy_id,
+                decision=Decision.PENDING,
+            )
+            for row in checked.typed
+        ],
+        batch_size=1000,
+    )
+    record_upload(job=job, actor=actor, counts=counts, via=via, matching="background")
+    enqueue_matching(job.pk)
+    return job
 
 
 def _match_in_background(account: Account, *, rows: int) -> bool:
@@ -341,29 +335,42 @@ def upload_logins_file(
 
     A file with more than `PLAN_B_MATCH_IN_REQUEST_ROWS` rows to match, or any file of
     an account with more than `PLAN_B_MATCH_IN_REQUEST_ROSTER` rostered students, is
-    stored unmatched (status `matching`) and matched by the background worker
-    (`background.store_for_matching`), as of the upload day: the request stays short.
+    stored unmatched (status `matching`, `store_for_matching`) and matched by the
+    background worker, as of the upload day: the request stays short.
     """
     check_can_upload(actor=actor, account=account, section=section)
     checked = check_upload(
         account=account, data=data, filename=filename, actor=actor, section=section
     )
-    if _match_in_background(account, rows=len(checked.typed)):
-        from carryover.planb.background import store_for_matching
-
-        return store_for_matching(
+    # The file itself, in shared storage for the audit's sake (never on this machine's
+    # disk); a failure from here on keeps nothing of it.
+    file = store_file(
+        kind=UploadKind.PLAN_B,
+        content=io.BytesIO(data),
+        filename=filename,
+        account=account,
+        actor=actor,
+    )
+    try:
+        if _match_in_background(account, rows=len(checked.typed)):
+            return store_for_matching(
+                account=account,
+                actor=actor,
+                section=section,
+                filename=filename,
+                checked=checked,
+                via=via,
+                file=file,
+            )
+        return store_upload(
             account=account,
             actor=actor,
             section=section,
             filename=filename,
-            checked=checked,
+            prepared=match_checked(checked, account=account, today=today),
             via=via,
+            file=file,
         )
-    return store_upload(
-        account=account,
-        actor=actor,
-        section=section,
-        filename=filename,
-        prepared=match_checked(checked, account=account, today=today),
-        via=via,
-    )
+    except BaseException:
+        discard_upload(file)
+        raise

@@ -18,9 +18,10 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from carryover.accounts.models import User
-from carryover.planb import background, merges, review, rules, selectors, services
+from carryover.planb import review, rules, selectors, services
 from carryover.planb.errors import LoginsFileError, NameMatchRefused
 from carryover.planb.forms import DecideForm, UploadForm
+from carryover.planb.jobs import matching, merging, sweep_shown
 from carryover.planb.models import Decision, NameMatchJob, ReviewState
 from carryover.planb.report import iter_report_csv
 from carryover.planb.selectors import PlanBScope
@@ -31,6 +32,12 @@ JOBS_SHOWN = 50
 
 def _actor(request: HttpRequest) -> User:
     return cast(User, request.user)
+
+
+def _shown(read: Any) -> Any:
+    """The jobs a page shows, read again if a stale run among them was marked failed."""
+    jobs = read()
+    return read() if sweep_shown(jobs if isinstance(jobs, list) else [jobs]) else jobs
 
 
 # --- the Plan B page: upload and past jobs ---------------------------------------------------
@@ -47,7 +54,7 @@ def _plan_b_page(
             "account": scope.account,
             "form": form,
             "error": error,
-            "jobs": list(selectors.list_jobs_in_scope(scope)[:JOBS_SHOWN]),
+            "jobs": _shown(lambda: list(selectors.list_jobs_in_scope(scope)[:JOBS_SHOWN])),
         },
         status=status,
     )
@@ -117,7 +124,7 @@ GROUPS = (
 @require_GET
 def job(request: HttpRequest, job_id: int) -> HttpResponse:
     actor = _actor(request)
-    found = selectors.get_job_for_user(actor, job_id)
+    found = _shown(lambda: selectors.get_job_for_user(actor, job_id))
     groups = []
     # Rows not matched yet (or whose matching failed) have no groups to show.
     for decision, title, hint in GROUPS if found.matched_at is not None else ():
@@ -147,9 +154,7 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
                 decision=Decision.SURE, review_state=ReviewState.PENDING
             ).count(),
             "confirmed": rows.filter(review_state=ReviewState.CONFIRMED).count(),
-            "to_merge": merges.list_mergeable_rows(found).count(),
-            "stale": found.is_merging and merges.is_stale(found),
-            "match_stale": found.is_matching and merges.is_stale(found),
+            "to_merge": merging.list_mergeable_rows(found).count(),
             "merged": rows.filter(merge__isnull=False).count(),
             "refused": rows.exclude(merge_error="").count(),
         },
@@ -160,7 +165,8 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_GET
 def job_json(request: HttpRequest, job_id: int) -> JsonResponse:
     """What the page's progress bar polls."""
-    found = selectors.get_job_for_user(_actor(request), job_id)
+    actor = _actor(request)
+    found = _shown(lambda: selectors.get_job_for_user(actor, job_id))
     return JsonResponse(
         {
             "status": found.status,
@@ -251,7 +257,7 @@ def merge(request: HttpRequest, job_id: int) -> HttpResponse:
     actor = _actor(request)
     found = selectors.get_job_for_user(actor, job_id)
     try:
-        started = merges.start_merge(job=found, actor=actor)
+        started = merging.start_merge(job=found, actor=actor)
     except NameMatchRefused as exc:
         messages.error(request, exc.message)
     else:
@@ -271,7 +277,7 @@ def rematch(request: HttpRequest, job_id: int) -> HttpResponse:
     actor = _actor(request)
     found = selectors.get_job_for_user(actor, job_id)
     try:
-        background.restart_matching(job=found, actor=actor)
+        matching.restart_matching(job=found, actor=actor)
     except NameMatchRefused as exc:
         messages.error(request, exc.message)
     else:

@@ -51,7 +51,19 @@ class RosterSync(models.Model):
     )
     source = models.CharField(max_length=20, choices=SyncSource.choices)
     source_ref = models.CharField(
-        max_length=1000, blank=True, default="", help_text="The file or folder a CSV import read."
+        max_length=1000,
+        blank=True,
+        default="",
+        help_text="A CSV import: the uploaded file's name, or the folder or file the "
+        "command line read in its own process.",
+    )
+    upload = models.ForeignKey(
+        "uploads.StoredUpload",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A CSV import run by a worker: the uploaded file, in shared storage.",
     )
     status = models.CharField(max_length=10, choices=SyncStatus.choices, default=SyncStatus.QUEUED)
     dry_run = models.BooleanField(default=False)

@@ -23,6 +23,7 @@ from carryover.accounts.models import Account, Role, RosterSource, SeatState, Us
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
 from carryover.encryption import SecretDecryptionError
+from carryover.jobs.runner import JobKind, Run, Superseded, sweep_stale
 from carryover.rostering.engine.apply import apply_plan
 from carryover.rostering.engine.diff import Plan, plan_sync
 from carryover.rostering.engine.state import load_state
@@ -41,6 +42,14 @@ from carryover.rostering.progress import Listener, Progress
 from carryover.rostering.snapshot import STUDENT, Snapshot
 from carryover.sso.errors import ProviderConnectionError
 from carryover.sso.services import connect_provider as connect_sign_on
+from carryover.uploads.models import StoredUpload, UploadKind
+from carryover.uploads.services import (
+    UploadGone,
+    discard_upload,
+    local_copy,
+    release_upload,
+    store_upload,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,19 +65,43 @@ def _limits() -> Limits:
     )
 
 
-# --- starting -------------------------------------------------------------------
+# --- the job ----------------------------------------------------------------------
 
 
-def _release_abandoned(account: Account) -> None:
-    """A worker killed mid-sync leaves its row live; free the account after a while."""
-    cutoff = timezone.now() - dt.timedelta(minutes=settings.ROSTER_SYNC_STALE_MINUTES)
-    RosterSync.objects.filter(account=account, status__in=LIVE_STATUSES).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
-    ).update(
-        status=SyncStatus.FAILED,
-        errors=["abandoned: no progress for a long time (worker stopped?)"],
-        finished_at=timezone.now(),
+def _abandon(sync: RosterSync, reason: str) -> None:
+    """A stale run (its worker died, or no worker will ever run it) ends failed."""
+    RosterSync.objects.filter(pk=sync.pk).update(
+        status=SyncStatus.FAILED, errors=[reason], finished_at=timezone.now()
     )
+    release_upload(sync.upload_id)
+
+
+# A sync waits `queued` for a worker, runs `running` from the claim (`started_at` is the
+# run's token) and ends applied, dry run, held or failed.
+SYNC_JOB: JobKind[RosterSync] = JobKind(
+    name="roster_sync",
+    label="roster sync",
+    model=RosterSync,
+    waiting=Q(status=SyncStatus.QUEUED),
+    running=Q(status=SyncStatus.RUNNING),
+    claim_field="started_at",
+    set_on_claim={"status": SyncStatus.RUNNING},
+    fail=_abandon,
+    upload_field="upload",
+)
+
+# A held sync's file waits this long at least for its confirmation (which reads it again).
+HELD_FILE_KEPT = dt.timedelta(days=1)
+
+
+def sweep_stale_syncs(*, account: Account) -> bool:
+    """Mark failed the account's syncs whose worker died (or that no worker will run):
+    on read, so the roster page never shows a dead run as running. Answers whether it
+    marked any."""
+    return bool(sweep_stale(SYNC_JOB, where=Q(account=account)))
+
+
+# --- starting -------------------------------------------------------------------
 
 
 def start_sync(
@@ -76,6 +109,7 @@ def start_sync(
     account: Account,
     source: SyncSource,
     source_ref: str = "",
+    upload: StoredUpload | None = None,
     dry_run: bool = False,
     confirm: bool = False,
     confirms: RosterSync | None = None,
@@ -85,7 +119,8 @@ def start_sync(
     """Create a queued sync. Refused (SyncRefused) while another sync of the account is
     queued or running. `confirm` waives the guard; `confirms` (a held run) waives it only
     up to that run's counts. `full` (Clever): read the whole roster, not only the events
-    after the stored cursor."""
+    after the stored cursor. A CSV import a worker runs reads `upload` (shared storage);
+    `source_ref` is then its name (a path only for the command line's own run)."""
     if source in (SyncSource.CLEVER, SyncSource.CLASSLINK):
         connection = RosterConnection.objects.filter(account=account).defer("secret").first()
         if connection is None or connection.provider != source:
@@ -94,13 +129,15 @@ def start_sync(
                 "run `carryover roster connect` first",
                 code="not_connected",
             )
-    _release_abandoned(account)
+    # A run whose worker died would hold the account's one live sync for good.
+    sweep_stale_syncs(account=account)
     try:
         with transaction.atomic():
             return RosterSync.objects.create(
                 account=account,
                 source=source,
                 source_ref=source_ref,
+                upload=upload,
                 dry_run=dry_run,
                 confirmed=confirm or confirms is not None,
                 confirms=confirms,
@@ -125,10 +162,13 @@ def confirm_held_sync(*, sync: RosterSync, actor: User | None) -> RosterSync:
         raise SyncRefused(f"sync {held.pk} is {held.status}, not held", code="not_held")
     if held.confirmations.exclude(status=SyncStatus.FAILED).exists():
         raise SyncRefused(f"sync {held.pk} was already confirmed", code="already_confirmed")
+    if held.upload is not None and held.upload.is_purged:
+        raise SyncRefused(str(UploadGone(held.upload)), code="file_gone")
     new = start_sync(
         account=held.account,
         source=SyncSource(held.source),
         source_ref=held.source_ref,
+        upload=held.upload,
         confirms=held,
         actor=actor,
         full=held.full,
@@ -142,26 +182,47 @@ def confirm_held_sync(*, sync: RosterSync, actor: User | None) -> RosterSync:
     return new
 
 
+def start_upload_sync(
+    *,
+    account: Account,
+    actor: User | None,
+    content: Any,
+    filename: str,
+    dry_run: bool = False,
+    confirm: bool = False,
+) -> RosterSync:
+    """A OneRoster CSV zip uploaded (the roster page, or the command line's --background):
+    store it in shared storage, then queue its sync, which a worker on any machine reads
+    by the upload's id. A refused sync (another is live) keeps nothing of the file."""
+    upload = store_upload(
+        kind=UploadKind.ROSTER_CSV,
+        content=content,
+        filename=filename,
+        account=account,
+        actor=actor,
+    )
+    try:
+        return start_sync(
+            account=account,
+            source=SyncSource.ONEROSTER_CSV,
+            source_ref=upload.filename,
+            upload=upload,
+            dry_run=dry_run,
+            confirm=confirm,
+            actor=actor,
+        )
+    except BaseException:
+        discard_upload(upload)
+        raise
+
+
 def enqueue_sync(sync: RosterSync) -> None:
-    """Hand the sync to the task backend once the row is committed."""
-    from carryover.rostering.tasks import run_roster_sync
-
-    def send() -> None:
-        result = run_roster_sync.enqueue(sync.pk)
-        RosterSync.objects.filter(pk=sync.pk).update(task_id=str(result.id)[:64])
-
-    transaction.on_commit(send)
+    """Hand the sync to the task backend once the row is committed (its task id is
+    stored on the row)."""
+    SYNC_JOB.enqueue(sync.pk)
 
 
 # --- running --------------------------------------------------------------------
-
-
-def _claim(sync_id: int) -> bool:
-    now = timezone.now()
-    claimed = RosterSync.objects.filter(pk=sync_id, status=SyncStatus.QUEUED).update(
-        status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now
-    )
-    return claimed == 1
 
 
 def read_source(sync: RosterSync, progress: Progress) -> Snapshot:
@@ -170,7 +231,13 @@ def read_source(sync: RosterSync, progress: Progress) -> Snapshot:
         from carryover.rostering.sources.oneroster_csv import READ_STEPS, read_oneroster_csv
 
         progress.expect(READ_STEPS)
-        return read_oneroster_csv(sync.source_ref, progress=progress.advance)
+        if sync.upload is None:  # the command line's own run, in its own process
+            return read_oneroster_csv(sync.source_ref, progress=progress.advance)
+        try:
+            with local_copy(sync.upload) as path:
+                return read_oneroster_csv(path, progress=progress.advance)
+        except UploadGone as exc:
+            raise SourceError(str(exc), code="file_gone") from exc
     try:
         connection = RosterConnection.objects.get(account_id=sync.account_id)
     except SecretDecryptionError as exc:
@@ -191,22 +258,27 @@ def read_source(sync: RosterSync, progress: Progress) -> Snapshot:
 
 def run_sync(*, sync_id: int, listener: Listener | None = None) -> RosterSync:
     """Run a queued sync to its end: applied, dry_run, held or failed. Safe to call twice
-    or from two workers: only the caller that claims the queued row runs it."""
-    if not _claim(sync_id):
+    or from two workers: only the caller that claims the queued row runs it. A run the
+    stale sweep marked failed meanwhile (its heartbeat was too old) stops at its next
+    write and applies nothing."""
+    run = SYNC_JOB.claim(sync_id)
+    if run is None:
         return RosterSync.objects.get(pk=sync_id)
-    sync = RosterSync.objects.select_related("account", "confirms").get(pk=sync_id)
-    progress = Progress(sync.pk, listener)
+    sync = RosterSync.objects.select_related("account", "confirms", "upload").get(pk=sync_id)
+    progress = Progress(run, listener)
     try:
         progress.expect(APPLY_STEPS)
         with _without_cyclic_gc():
             snapshot = read_source(sync, progress)
             progress.save_to_db = False  # inside the transaction nobody else could see it
-            return apply_snapshot(sync=sync, snapshot=snapshot, progress=progress)
+            return apply_snapshot(sync=sync, snapshot=snapshot, progress=progress, run=run)
+    except Superseded:
+        return RosterSync.objects.get(pk=sync_id)
     except RosterError as exc:
-        return _fail(sync, exc.problems)
+        return _fail(run, sync, exc.problems)
     except Exception as exc:
         logger.exception("roster sync %s failed", sync.pk)
-        return _fail(sync, [f"internal error: {type(exc).__name__}: {exc}"])
+        return _fail(run, sync, [f"internal error: {type(exc).__name__}: {exc}"])
 
 
 @contextmanager
@@ -223,10 +295,12 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _fail(sync: RosterSync, problems: list[str]) -> RosterSync:
-    RosterSync.objects.filter(pk=sync.pk).update(
-        status=SyncStatus.FAILED, errors=problems, finished_at=timezone.now()
-    )
+def _fail(run: Run[RosterSync], sync: RosterSync, problems: list[str]) -> RosterSync:
+    """The run failed: record why, unless the sync is no longer this run's (then the
+    sweep's reason stays)."""
+    with transaction.atomic():
+        if run.mine().update(status=SyncStatus.FAILED, errors=problems, finished_at=timezone.now()):
+            release_upload(sync.upload_id)
     sync.refresh_from_db()
     return sync
 
@@ -266,17 +340,25 @@ def _guard_reason(sync: RosterSync, plan: Plan, live: dict[str, int]) -> str:
 
 @transaction.atomic(durable=True)
 def apply_snapshot(
-    *, sync: RosterSync, snapshot: Snapshot, progress: Progress | None = None
+    *,
+    sync: RosterSync,
+    snapshot: Snapshot,
+    progress: Progress | None = None,
+    run: Run[RosterSync] | None = None,
 ) -> RosterSync:
     """Diff the snapshot against the account, check the guard, write (unless a dry run or
     held), go live if this is the account's first applied sync, record the outcome.
 
-    Locks the account row for the whole sync. Idempotent: the same snapshot twice
-    writes nothing the second time (every count "unchanged"). Raises SnapshotError
-    (nothing written) when the snapshot names people, classes or schools it does not have.
+    Locks the account row for the whole sync, then (for a worker's `run`) the sync's own
+    row, which must still be that run's (else `Superseded`, nothing written); holding it
+    keeps the stale sweep off a long apply. Idempotent: the same snapshot twice writes
+    nothing the second time (every count "unchanged"). Raises SnapshotError (nothing
+    written) when the snapshot names people, classes or schools it does not have.
     """
     step = progress.advance if progress is not None else (lambda _phase: None)
     account = Account.objects.select_for_update().get(pk=sync.account_id)
+    if run is not None:
+        run.lock()
     emails = sorted({p.email.lower() for p in snapshot.people if p.role != STUDENT and p.email})
     state = load_state(account=account, emails=emails)
     plan = plan_sync(snapshot, state)
@@ -316,6 +398,12 @@ def apply_snapshot(
         progress.finish()
         sync.progress_done = sync.progress_total = progress.total
     sync.save()
+    # The file is read; a held sync's confirmation reads it again.
+    release_upload(
+        sync.upload_id,
+        now=now,
+        keep_at_least=HELD_FILE_KEPT if status == SyncStatus.HELD else dt.timedelta(0),
+    )
     if status in (SyncStatus.APPLIED, SyncStatus.HELD):
         record_event(
             event_type=(

@@ -1,4 +1,8 @@
-"""Background jobs of roster sync (django-tasks; the database backend needs no broker)."""
+"""Background jobs of roster sync (django-tasks; the database backend needs no broker).
+
+Only binds the task to the job: `services.SYNC_JOB` (carryover.jobs) enqueues it on
+commit, and the task runs `services.run_sync`.
+"""
 
 from __future__ import annotations
 
@@ -11,3 +15,6 @@ from carryover.rostering import services
 def run_roster_sync(sync_id: int) -> str:
     """Run one queued sync. A second delivery of the same job finds it claimed and stops."""
     return str(services.run_sync(sync_id=sync_id).status)
+
+
+services.SYNC_JOB.bind(run_roster_sync)

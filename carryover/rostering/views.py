@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -29,7 +27,14 @@ def _actor(request: HttpRequest) -> User:
 @require_GET
 def status(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    syncs = list(selectors.list_syncs(actor=actor)[:20])
+    listed = selectors.list_syncs(actor=actor)
+    syncs = list(listed[:20])
+    # A run whose worker died shows as failed, with why, not as running for ever.
+    live = [s for s in syncs if not s.is_finished]
+    if any(services.SYNC_JOB.may_be_stale(s) for s in live) and services.sweep_stale_syncs(
+        account=actor.account  # type: ignore[arg-type]
+    ):
+        syncs = list(listed[:20])
     return render(
         request,
         "rostering/status.html",
@@ -46,7 +51,14 @@ def status(request: HttpRequest) -> HttpResponse:
 @require_GET
 def sync_json(request: HttpRequest, pk: int) -> JsonResponse:
     """What the page's progress bar polls."""
-    sync = selectors.get_sync(actor=_actor(request), pk=pk)
+    actor = _actor(request)
+    sync = selectors.get_sync(actor=actor, pk=pk)
+    if (
+        not sync.is_finished
+        and services.SYNC_JOB.may_be_stale(sync)
+        and services.sweep_stale_syncs(account=actor.account)  # type: ignore[arg-type]
+    ):
+        sync.refresh_from_db()
     return JsonResponse(
         {
             **sync.result(),
@@ -97,18 +109,22 @@ def upload(request: HttpRequest) -> HttpResponse:
     if (upload.size or 0) > MAX_UPLOAD_BYTES:
         messages.error(request, "That file is larger than 512 MB.")
         return redirect("rostering:status")
-    folder = settings.VAR_DIR / "roster_uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.zip"
-    with open(path, "wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    return _queue(
-        request,
-        source=SyncSource.ONEROSTER_CSV,
-        source_ref=str(path),
-        dry_run=request.POST.get("dry_run") == "1",
-    )
+    actor = _actor(request)
+    try:
+        # Into shared storage, never this machine's disk: a worker anywhere reads it by id.
+        sync = services.start_upload_sync(
+            account=actor.account,  # type: ignore[arg-type]
+            actor=actor,
+            content=upload,
+            filename=upload.name or "roster.zip",
+            dry_run=request.POST.get("dry_run") == "1",
+        )
+    except RosterError as exc:
+        messages.error(request, str(exc))
+        return redirect("rostering:status")
+    services.enqueue_sync(sync)
+    messages.success(request, f"Sync {sync.pk} is queued.")
+    return redirect("rostering:status")
 
 
 @login_required

@@ -25,6 +25,7 @@ from carryover.accounts import selectors, signin
 from carryover.accounts.errors import (
     AccountsError,
     ImportFileError,
+    OldAccountEnded,
     RecordsMoved,
     SignInSlip,
     SignInThrottled,
@@ -110,7 +111,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     staff_form = StaffSignInForm()
     panel = "staff" if request.GET.get("staff") else "student"
     error = ""
-    moved: RecordsMoved | None = None
+    moved: RecordsMoved | OldAccountEnded | None = None
     status = 200
     if request.method == "POST":
         panel = "staff" if request.POST.get("panel") == "staff" else "student"
@@ -142,7 +143,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             error, status = exc.message, 400
         except SignInThrottled as exc:
             error, status = exc.message, 429
-        except RecordsMoved as exc:
+        except (RecordsMoved, OldAccountEnded) as exc:
             error, moved, status = "", exc, 409
         except SignInUnavailable as exc:
             response = render(

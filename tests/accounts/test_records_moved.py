@@ -237,3 +237,40 @@ def test_the_page_and_the_api_say_already_here(client, merged, rostered_student)
     assert answer.status_code == 409
     assert answer.json()["error"] == "records_already_here"
     assert answer.json()["merged_at"] == merged.merged_at.isoformat()
+
+
+def test_an_old_login_whose_temporary_seat_ended_is_told_where_to_sign_in_now(
+    client, legacy_student, account
+):
+    """After the date the school chose, an old temporary account signs in no more: with
+    the right passcode the child learns where to go (and that the records wait); with a
+    wrong one, the one generic answer."""
+    import datetime as dt
+
+    from carryover.accounts.models import Account
+
+    Account.objects.filter(pk=account.pk).update(
+        sso_live_since=timezone.now() - dt.timedelta(days=70),
+        temporary_seats_until=timezone.localdate() - dt.timedelta(days=1),
+    )
+    User.objects.filter(pk=legacy_student.pk).update(seat_state=SeatState.TEMPORARY)
+    ProviderConnection.objects.create(account=account, provider="clever", tenant="d-7")
+
+    with count_hash_checks() as unknown_hashes:
+        unknown = api(client, username="nobody7")
+    with count_hash_checks() as wrong_hashes:
+        wrong = api(client, passcode="9999")
+    assert wrong.json() == unknown.json()
+    assert unknown_hashes.call_count == wrong_hashes.call_count == 1
+
+    answer = api(client)
+    assert answer.status_code == 409
+    assert (answer.json()["error"], answer.json()["provider"]) == ("old_account_ended", "clever")
+    response = page(client)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert (
+        "Your school uses Clever now. Sign in with Clever, then bring your old records with "
+        "Get my old records."
+    ) in html
+    assert "_auth_user_id" not in client.session

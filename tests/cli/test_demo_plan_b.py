@@ -24,7 +24,7 @@ from carryover.demo_world.plan_b import TYPED_BY_USERNAME, TYPED_NAMES, TypedNam
 from carryover.merging.engine import merge_legacy_student
 from carryover.merging.models import Merge, MergeMethod
 from carryover.namematch.names import fold, related_names
-from carryover.planb.merges import run_merge_job, start_merge
+from carryover.planb.jobs.merging import run_merge_job, start_merge
 from carryover.planb.models import JobStatus, NameMatchJob
 from carryover.planb.review import confirm_all_sure
 from carryover.planb.services import upload_logins_file

@@ -21,8 +21,8 @@ from carryover.audit.models import AuditEvent, EventType
 from carryover.namematch import api
 from carryover.namematch.api import match_rows
 from carryover.namematch.types import MatchResult
-from carryover.planb import background
-from carryover.planb.background import MatcherProgress, run_matching_job
+from carryover.planb.jobs import matching as background
+from carryover.planb.jobs.matching import MatcherProgress, run_matching_job
 from carryover.planb.models import JobStatus, NameMatchJob, NameMatchRow
 from carryover.planb.services import upload_logins_file
 from tests.planb.planb import PlanBWorld
@@ -218,11 +218,12 @@ def test_the_run_writes_each_phase_of_the_matcher_and_the_page_shows_it(
 
 @pytest.mark.django_db
 def test_a_phase_is_written_as_it_starts_then_at_most_every_half_second(client, world, big):
-    token = background._claim(big.pk)
-    assert token is not None
+    run = background.MATCHING.claim(big.pk)
+    assert run is not None
+    token = run.token
     NameMatchJob.objects.filter(pk=big.pk).update(heartbeat_at=token - dt.timedelta(minutes=5))
     now = [100.0]
-    progress = MatcherProgress(big, token, clock=lambda: now[0])
+    progress = MatcherProgress(run, clock=lambda: now[0])
     client.force_login(world.teacher)
 
     def tell_at(at: float, phase: str, done: int, total: int) -> tuple[int, dict[str, Any]]:

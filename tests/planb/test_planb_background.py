@@ -19,10 +19,10 @@ from carryover.audit.models import AuditEvent, EventType
 from carryover.merging.engine import merge_legacy_student
 from carryover.merging.models import Merge, MergeMethod
 from carryover.namematch import api
-from carryover.planb import background
-from carryover.planb.background import restart_matching, run_matching_job
 from carryover.planb.errors import LoginsFileError, NameMatchRefused
-from carryover.planb.merges import start_merge
+from carryover.planb.jobs import matching as background
+from carryover.planb.jobs.matching import restart_matching, run_matching_job
+from carryover.planb.jobs.merging import start_merge
 from carryover.planb.models import Decision, JobStatus, NameMatchJob, NameMatchRow
 from carryover.planb.review import (
     confirm_all_sure,

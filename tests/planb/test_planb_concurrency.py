@@ -8,7 +8,7 @@ import pytest
 from carryover.audit.models import AuditEvent, EventType
 from carryover.merging.models import Merge
 from carryover.planb.errors import NameMatchRefused
-from carryover.planb.merges import run_merge_job, start_merge
+from carryover.planb.jobs.merging import run_merge_job, start_merge
 from carryover.planb.models import JobStatus, NameMatchRow, ReviewState
 from carryover.planb.review import confirm_all_sure, pick_student
 from carryover.planb.services import upload_logins_file

@@ -14,7 +14,7 @@ from carryover.audit.models import AuditEvent, EventType
 from carryover.console.services import purge_erased_accounts
 from carryover.merging.engine import merge_legacy_student, undo_merge
 from carryover.merging.models import Merge, MergeMethod
-from carryover.planb.merges import run_merge_job, start_merge
+from carryover.planb.jobs.merging import run_merge_job, start_merge
 from carryover.planb.models import JobStatus, NameMatchJob, ReviewState
 from carryover.planb.review import confirm_all_sure, pick_student
 from carryover.planb.services import upload_logins_file
@@ -161,7 +161,7 @@ def test_an_undone_merge_shows_as_undone_and_the_row_stays_closed(world, job, sc
 def test_an_unexpected_error_fails_the_job_and_keeps_what_merged(world, job, monkeypatch):
     confirm_three(world, job)
     start_merge(job=job, actor=world.teacher, enqueue=False)
-    from carryover.planb import merges
+    from carryover.planb.jobs import merging as merges
 
     real = merges.merge_legacy_student
     calls = {"n": 0}

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from carryover.audit.models import AuditEvent, EventType
 from carryover.merging.models import Merge
-from carryover.planb.merges import run_merge_job, start_merge
+from carryover.planb.jobs.merging import run_merge_job, start_merge
 from carryover.planb.models import JobStatus, NameMatchJob, ReviewState
 from carryover.planb.review import confirm_all_sure
 from tests.planb.test_planb_upload import stored
@@ -351,10 +351,12 @@ def test_the_job_page_and_the_report_cost_the_same_queries_for_4_rows_and_for_16
         assert cost(reverse(name, args=[job.pk])) == cost(reverse(name, args=[bigger.pk]))
 
 
-def test_a_stalled_merge_run_offers_to_start_again(client, world, job):
+def test_a_stalled_merge_run_shows_failed_and_offers_to_start_again(client, world, job):
     import datetime as dt
 
     from django.utils import timezone
+
+    from carryover.audit.models import AuditEvent, EventType
 
     confirm_all_sure(job=job, actor=world.teacher)
     start_merge(job=job, actor=world.teacher, enqueue=False)
@@ -363,10 +365,17 @@ def test_a_stalled_merge_run_offers_to_start_again(client, world, job):
     long_ago = timezone.now() - dt.timedelta(hours=1)
     NameMatchJob.objects.filter(pk=job.pk).update(worker_claimed_at=long_ago, heartbeat_at=long_ago)
 
+    # Showing the job marks the dead run failed, with why (the stale sweep on read).
     stalled = client.get(reverse("matching:job", args=[job.pk])).content.decode()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("the worker running it stopped answering (no sign of life since")
+    assert AuditEvent.objects.filter(event_type=EventType.JOB_ABANDONED).count() == 1
     client.post(reverse("matching:merge", args=[job.pk]))
 
-    assert "Start the merge again" not in live
-    assert "Start the merge again" in stalled
+    assert "The merge run stopped" not in live
+    assert "Merge 2 confirmed rows" not in live
+    assert "The merge run stopped: the worker running it stopped answering" in stalled
+    assert "Merge 2 confirmed rows" in stalled
     job.refresh_from_db()
     assert job.status == JobStatus.MERGING and job.worker_claimed_at is None

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from carryover.audit.models import AuditEvent, EventType
 from carryover.planb.errors import NameMatchRefused
-from carryover.planb.merges import start_merge
+from carryover.planb.jobs.merging import start_merge
 from carryover.planb.models import JobStatus, NameMatchJob, NameMatchRow, ReviewState
 from carryover.planb.review import (
     confirm_all_sure,

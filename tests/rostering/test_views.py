@@ -81,10 +81,14 @@ def test_confirming_a_held_sync_queues_a_bounded_run(account: Account, school_ad
     assert RosterSync.objects.filter(confirms=held).count() == 1
 
 
-def test_upload_queues_an_import(
+def test_upload_queues_an_import_of_the_file_kept_in_shared_storage(
     account: Account, school_admin: User, tmp_path: Path, settings
 ) -> None:  # type: ignore[no-untyped-def]
-    settings.VAR_DIR = tmp_path
+    import hashlib
+
+    from carryover.uploads.models import StoredBlob, StoredUpload
+
+    settings.VAR_DIR = tmp_path / "web-var"
     folder = write_oneroster(tmp_path / "r", district(students=2, teachers=1, sections=1))
     archive = Path(shutil.make_archive(str(tmp_path / "roster"), "zip", folder))
 
@@ -97,7 +101,34 @@ def test_upload_queues_an_import(
     sync = RosterSync.objects.get(account=account)
     assert sync.status == SyncStatus.QUEUED
     assert sync.source == SyncSource.ONEROSTER_CSV
+    # The file is in the shared storage, named by its upload; nothing on this disk.
+    assert not settings.VAR_DIR.exists()
+    upload = StoredUpload.objects.get()
+    assert (sync.upload, sync.source_ref) == (upload, "roster.zip")
+    assert (upload.account, upload.uploaded_by) == (account, school_admin)
+    assert upload.sha256 == hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert StoredBlob.objects.get().name == upload.storage_name
     assert services.run_sync(sync_id=sync.pk).status == SyncStatus.APPLIED
+    upload.refresh_from_db()
+    assert upload.released_at is not None and upload.delete_after is not None
+
+
+def test_an_upload_refused_while_a_sync_runs_keeps_nothing_of_the_file(
+    account: Account, school_admin: User, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from carryover.uploads.models import StoredBlob, StoredUpload
+
+    live = services.start_sync(account=account, source=SyncSource.ONEROSTER_CSV)
+    folder = write_oneroster(tmp_path / "r", district(students=2, teachers=1, sections=1))
+    archive = Path(shutil.make_archive(str(tmp_path / "roster"), "zip", folder))
+
+    response = signed_in(school_admin).post(
+        f"{URL}upload", {"roster": SimpleUploadedFile("roster.zip", archive.read_bytes())}
+    )
+
+    assert response.status_code == 302
+    assert list(RosterSync.objects.values_list("pk", flat=True)) == [live.pk]
+    assert not StoredUpload.objects.exists() and not StoredBlob.objects.exists()
 
 
 def test_admin_moves_the_temporary_seats_date(account: Account, school_admin: User) -> None:

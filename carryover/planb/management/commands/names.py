@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from carryover.accounts.management.base import get_account_by_number
 from carryover.namematch.types import MatchResult, RosterStudent
 from carryover.planb.errors import LoginsFileError, NameMatchRefused
-from carryover.planb.merges import list_mergeable_rows, run_merge_job, start_merge
+from carryover.planb.jobs.merging import list_mergeable_rows, run_merge_job, start_merge
 from carryover.planb.models import NameMatchJob
 from carryover.planb.review import confirm_all_sure
 from carryover.planb.services import PreparedUpload, prepare_upload, store_upload

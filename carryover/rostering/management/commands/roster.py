@@ -1,7 +1,9 @@
 """`carryover roster import|connect|show|sync|confirm|status`: roster sync from the terminal.
 
 import and sync run the sync in this process (with a progress bar on the terminal)
-unless `--background`, which hands it to the task worker (`carryover db_worker`).
+unless `--background`, which hands it to the task worker (`carryover db_worker`): an
+import's file (a folder is zipped first) then goes to shared storage, and the worker,
+on whatever machine, reads it from there by id, never from this machine's path.
 With `--json` the last line printed is one JSON object; held and failed exit 1.
 """
 
@@ -9,9 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
+import zipfile
 from argparse import ArgumentParser
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -138,6 +144,9 @@ class Command(BaseCommand):
 
     def _run(self, options: dict[str, Any]) -> None:
         account = self._account(options["account"])
+        if options["action"] == "import" and options.get("background"):
+            self._import_in_background(account, Path(options["path"]).resolve(), options)
+            return
         if options["action"] == "import":
             path = Path(options["path"]).resolve()
             source, ref = SyncSource.ONEROSTER_CSV, str(path)
@@ -159,10 +168,38 @@ class Command(BaseCommand):
             self._refuse(options, str(exc))
         self._execute(sync, options)
 
+    def _import_in_background(self, account: Account, path: Path, options: dict[str, Any]) -> None:
+        try:
+            with _roster_file(path) as (content, name):
+                sync = services.start_upload_sync(
+                    account=account,
+                    actor=None,
+                    content=content,
+                    filename=name,
+                    dry_run=options["dry_run"],
+                    confirm=options["confirm"],
+                )
+        except OSError as exc:
+            self._refuse(options, f"{path}: {exc.strerror or exc}")
+        except RosterError as exc:
+            self._refuse(options, str(exc))
+        self._execute(sync, options)
+
     def _confirm(self, options: dict[str, Any]) -> None:
         held = RosterSync.objects.filter(pk=options["sync_id"]).first()
         if held is None:
             raise CommandError(f"no sync {options['sync_id']}")
+        if (
+            options.get("background")
+            and held.source == SyncSource.ONEROSTER_CSV
+            and (held.upload_id is None)
+        ):
+            self._refuse(
+                options,
+                f"sync {held.pk} read {held.source_ref} in its own process, where a worker "
+                "cannot: confirm it without --background, or import the file again with "
+                "--background",
+            )
         try:
             sync = services.confirm_held_sync(sync=held, actor=None)
         except RosterError as exc:
@@ -345,3 +382,21 @@ class Command(BaseCommand):
                 + (f"  guard: {sync.guard_reason}" if sync.guard_reason else "")
                 + (f"  [{sync.events['mode']}]" if sync.events.get("mode") else "")
             )
+
+
+@contextmanager
+def _roster_file(path: Path) -> Iterator[tuple[IO[bytes], str]]:
+    """The roster as one file to store: a zip as it is, a folder's files zipped."""
+    if path.is_dir():
+        with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as packed:
+            with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+                for child in sorted(path.iterdir()):
+                    if child.is_file() and not child.name.startswith("."):
+                        archive.write(child, child.name)
+            packed.seek(0)
+            yield packed, f"{path.name}.zip"  # type: ignore[misc]
+        return
+    if not path.is_file():
+        raise FileNotFoundError(2, "no such file or folder", str(path))
+    with path.open("rb") as handle:
+        yield handle, path.name

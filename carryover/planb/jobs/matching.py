@@ -6,49 +6,47 @@ to match than a proxy or gunicorn waits for a request, so `services.upload_login
 matches in the request only up to `PLAN_B_MATCH_IN_REQUEST_ROWS` rows, and only for an
 account of at most `PLAN_B_MATCH_IN_REQUEST_ROSTER` rostered students. Otherwise:
 
-1. `store_for_matching` stores the job (`matching`) with each row's typed data (row,
-   username, typed name, old account; decision `pending`) and the NAME_MATCH_UPLOADED
-   audit row, and queues `tasks.run_name_match_matching` after commit.
+1. `services.store_for_matching` stores the job (`matching`) with each row's typed data
+   (row, username, typed name, old account; decision `pending`) and the
+   NAME_MATCH_UPLOADED audit row, and `enqueue_matching` queues
+   `tasks.run_name_match_matching` after commit (`MATCHING`, a `carryover.jobs` kind).
 2. `run_matching_job` claims the job with a conditional UPDATE (a second delivery finds
    it claimed and stops), fills each row from its old account in the database again
    (a row whose old account was merged, erased or purged meanwhile is left out and
    listed, as at upload), matches the rows against the account's active rostered
-   students as of the upload day (the matcher's phases and counts written on the job,
-   `MatcherProgress`), saves the decisions in batches with its progress, then marks it
-   `matched` with a NAME_MATCH_MATCHED audit row.
+   students as of the upload day (the matcher's phases and counts written on the job
+   with the run's heartbeat, `MatcherProgress`), saves the decisions in batches with its
+   progress, then marks it `matched` with a NAME_MATCH_MATCHED audit row.
 3. If anything fails, the rows are set back to unmatched and the job is `failed` with
-   the reason and a NAME_MATCH_MATCHING_FAILED audit row. `restart_matching` queues it
-   again, and so a run whose worker stopped beating for `merges.STALE_AFTER`.
+   the reason and a NAME_MATCH_MATCHING_FAILED audit row; so is a run whose worker
+   stopped beating for `JOBS_STALE_SECONDS` (the stale sweep). `restart_matching`
+   queues a failed job again; a run it superseded stops at its next write.
 
-No review action or merge is allowed while the job matches (`review.check_not_busy`).
+No review action or merge is allowed while the job matches (`state.check_not_busy`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from carryover.accounts.models import Account, Section, User
+from carryover.accounts.models import User
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
+from carryover.jobs.runner import Beats, JobKind, Run, Superseded, sweep_stale
 from carryover.namematch.types import MatchResult, TypedRow
 from carryover.planb import selectors
 from carryover.planb.errors import NameMatchRefused
-from carryover.planb.merges import is_stale
 from carryover.planb.models import Decision, JobStatus, NameMatchJob, NameMatchRow
+from carryover.planb.rows import decision_fields, split_live_rows
 from carryover.planb.rules import check_can_review
-from carryover.planb.services import (
-    CheckedUpload,
-    decision_fields,
-    record_upload,
-    split_live_rows,
-)
+from carryover.uploads.services import release_upload
 
 logger = logging.getLogger(__name__)
 
@@ -67,90 +65,63 @@ UNMATCHED: dict[str, Any] = {
 }
 
 
-class _Superseded(Exception):
-    """Another run owns the job now (it was started again): stop, change nothing."""
-
-
 class _Failed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-# --- the upload --------------------------------------------------------------------------------
+# --- the job ----------------------------------------------------------------------------------
 
 
-@transaction.atomic(durable=True)
-def store_for_matching(
-    *,
-    account: Account,
-    actor: User | None,
-    section: Section | None,
-    filename: str,
-    checked: CheckedUpload,
-    via: str,
-) -> NameMatchJob:
-    """Store a checked upload unmatched: the job (`matching`), its rows' typed data (one
-    bulk insert) and one NAME_MATCH_UPLOADED audit row, in one transaction; the matching
-    task is queued after commit."""
-    counts = {"rows": len(checked.typed), "skipped": len(checked.skipped)}
-    job = NameMatchJob.objects.create(
-        account=account,
-        uploaded_by=actor,
-        section=section,
-        filename=filename[:255],
-        file_format=checked.file.format,
-        status=JobStatus.MATCHING,
-        progress_total=len(checked.typed),
-        counts=counts,
-        skipped=checked.skipped,
-    )
-    NameMatchRow.objects.bulk_create(
-        [
-            NameMatchRow(
-                job=job,
-                row_number=row.row_number,
-                username=row.username,
-                typed_name=row.typed_name[:300],
-                legacy_id=row.legacy_id,
-                decision=Decision.PENDING,
-            )
-            for row in checked.typed
-        ],
-        batch_size=1000,
-    )
-    record_upload(job=job, actor=actor, counts=counts, via=via, matching="background")
-    _enqueue(job.pk)
-    return job
+def _abandon(job: NameMatchJob, reason: str) -> None:
+    """A stale run (its worker died, or no worker will run it): failed, rows set back."""
+    _mark_failed(job, reason)
 
 
-def _enqueue(job_id: int) -> None:
-    from carryover.planb.tasks import run_name_match_matching
+# A job waits `matching` and unclaimed for a worker; the claim's time
+# (`worker_claimed_at`) is the run's token.
+MATCHING: JobKind[NameMatchJob] = JobKind(
+    name="planb_matching",
+    label="Plan B matching",
+    model=NameMatchJob,
+    waiting=Q(status=JobStatus.MATCHING, worker_claimed_at__isnull=True),
+    running=Q(status=JobStatus.MATCHING, worker_claimed_at__isnull=False),
+    claim_field="worker_claimed_at",
+    set_on_claim={"progress_phase": PHASE_READING},
+    fail=_abandon,
+    upload_field="upload",
+)
 
-    def send() -> None:
-        result = run_name_match_matching.enqueue(job_id)
-        NameMatchJob.objects.filter(pk=job_id).update(task_id=str(result.id)[:64])
 
-    transaction.on_commit(send)
+def enqueue_matching(job_id: int) -> None:
+    """Queue the matching task of a stored job after commit (its id stored on the job)."""
+    MATCHING.enqueue(job_id)
 
 
-@transaction.atomic(durable=True)
 def restart_matching(*, job: NameMatchJob, actor: User | None) -> NameMatchJob:
     """Queue the matching of a job again: one whose matching failed, or whose worker
-    stopped beating for `STALE_AFTER` (it died). A job still matching (queued or alive)
-    is answered as it is and nothing is queued twice; a matched job is refused. Locks
-    the job."""
+    stopped beating for `JOBS_STALE_SECONDS` (it died: the sweep marks it failed first).
+    A job still matching (queued or alive) is answered as it is and nothing is queued
+    twice; a matched job is refused. Locks the job."""
+    sweep_stale(MATCHING, where=Q(pk=job.pk))
+    return _restart(job=job, actor=actor)
+
+
+@transaction.atomic(durable=True)
+def _restart(*, job: NameMatchJob, actor: User | None) -> NameMatchJob:
     job = NameMatchJob.objects.select_for_update().select_related("account").get(pk=job.pk)
     check_can_review(actor=actor, job=job)
-    if job.is_matching and not is_stale(job):
+    if job.is_matching:
         return job
-    if not (job.is_matching or job.match_failed):
+    if not job.match_failed:
         raise NameMatchRefused("already_matched", "This file is matched already.")
     was = job.status
     job.status = JobStatus.MATCHING
     job.error = ""
-    job.worker_claimed_at = None
-    job.heartbeat_at = None
+    requeue = MATCHING.requeue_fields()
+    for name, value in requeue.items():
+        setattr(job, name, value)
     job.finished_at = None
     job.progress_phase = ""
     job.progress_done = 0
@@ -159,8 +130,7 @@ def restart_matching(*, job: NameMatchJob, actor: User | None) -> NameMatchJob:
         update_fields=[
             "status",
             "error",
-            "worker_claimed_at",
-            "heartbeat_at",
+            *requeue,
             "finished_at",
             "progress_phase",
             "progress_done",
@@ -173,34 +143,11 @@ def restart_matching(*, job: NameMatchJob, actor: User | None) -> NameMatchJob:
         account=job.account,
         data={"job_id": job.pk, "old_status": was, "rows": job.progress_total},
     )
-    _enqueue(job.pk)
+    enqueue_matching(job.pk)
     return job
 
 
 # --- the run -------------------------------------------------------------------------------------
-
-
-def _claim(job_id: int) -> dt.datetime | None:
-    """Claim the queued job; answers the claim's time (the run's token) or None."""
-    now = timezone.now()
-    claimed = NameMatchJob.objects.filter(
-        pk=job_id, status=JobStatus.MATCHING, worker_claimed_at__isnull=True
-    ).update(worker_claimed_at=now, heartbeat_at=now, progress_phase=PHASE_READING)
-    return now if claimed == 1 else None
-
-
-def _beat(job: NameMatchJob, token: dt.datetime, phase: str, *, done: int, total: int) -> None:
-    """Write the run's progress (and that it lives), if the job is still this run's."""
-    mine = NameMatchJob.objects.filter(
-        pk=job.pk, status=JobStatus.MATCHING, worker_claimed_at=token
-    ).update(
-        progress_phase=phase[:200],
-        progress_done=min(done, total),
-        progress_total=total,
-        heartbeat_at=timezone.now(),
-    )
-    if mine != 1:
-        raise _Superseded
 
 
 def phase_text(phase: str, done: int, total: int, unit: str = "rows") -> str:
@@ -209,39 +156,41 @@ def phase_text(phase: str, done: int, total: int, unit: str = "rows") -> str:
     return f"{phase} ({done:,} of {total:,} {unit})" if unit and total else phase
 
 
+def _progress(phase: str, *, done: int, total: int) -> dict[str, Any]:
+    return {
+        "progress_phase": phase[:200],
+        "progress_done": min(done, total),
+        "progress_total": total,
+    }
+
+
 class MatcherProgress:
     """The matcher's `progress` callback: writes its phase and counts on the job, with
-    the heartbeat. A phase's first call is written at once (a step the matcher does not
-    count would otherwise show under the last count of the phase before it); the calls
-    within a phase only when `PROGRESS_EVERY_SECONDS` have passed since the last write,
-    as `rostering.progress` does, the others are dropped. So a district's run writes
-    about a dozen times. A run the job was started again behind stops here
-    (`_Superseded` out of the matcher)."""
+    the run's heartbeat. A phase's first call is written at once (a step the matcher does
+    not count would otherwise show under the last count of the phase before it); the
+    calls within a phase only when `PROGRESS_EVERY_SECONDS` have passed since the last
+    write, as `rostering.progress` does, the others are dropped. So a district's run
+    writes about a dozen times. A run the job was started again behind, or the sweep
+    marked failed, stops here (`Superseded` out of the matcher)."""
 
     def __init__(
         self,
-        job: NameMatchJob,
-        token: dt.datetime,
+        run: Run[NameMatchJob],
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         from carryover.namematch.api import PHASE_UNITS
 
-        self.job = job
-        self.token = token
-        self.clock = clock
         self.units = PHASE_UNITS
         self.phase = ""
-        self.last_write = clock()
+        self.beats = Beats(run, every=PROGRESS_EVERY_SECONDS, clock=clock)
+        self.beats.last = clock()
 
     def __call__(self, phase: str, done: int, total: int) -> None:
-        now = self.clock()
-        if phase == self.phase and now - self.last_write < PROGRESS_EVERY_SECONDS:
-            return
-        self.phase = phase
-        self.last_write = now
         text = phase_text(phase, done, total, self.units.get(phase, ""))
-        _beat(self.job, self.token, text, done=done, total=total)
+        new_phase = phase != self.phase
+        self.phase = phase
+        self.beats(force=new_phase, **_progress(text, done=done, total=total))
 
 
 def _typed_rows(
@@ -277,7 +226,7 @@ def _typed_rows(
 
 def _save(
     job: NameMatchJob,
-    token: dt.datetime,
+    run: Run[NameMatchJob],
     results: Sequence[MatchResult],
     stored: dict[int, NameMatchRow],
 ) -> None:
@@ -296,26 +245,26 @@ def _save(
                 setattr(row, name, value)
             rows.append(row)
         with transaction.atomic():
-            _beat(job, token, phase_text(PHASE_SAVING, start, total), done=start, total=total)
+            run.beat(**_progress(phase_text(PHASE_SAVING, start, total), done=start, total=total))
             gone, _ = NameMatchRow.objects.filter(
                 job=job, pk__in=[r.pk for r in rows], decision=Decision.PENDING
             ).delete()
             if gone != len(rows):
                 raise RuntimeError("rows of the job changed while it was being matched")
             NameMatchRow.objects.bulk_create(rows)
-    _beat(job, token, phase_text(PHASE_SAVING, total, total), done=total, total=total)
+    run.beat(**_progress(phase_text(PHASE_SAVING, total, total), done=total, total=total))
 
 
 def run_matching_job(*, job_id: int) -> NameMatchJob:
     """Match a stored upload's rows and save the decisions (the task).
 
     Safe to call twice or from two workers: only the caller that claims the queued job
-    (a conditional UPDATE) runs it, and a run the job was restarted behind stops at its
-    next write. On any error the rows go back to unmatched and the job fails with the
-    reason; nothing else changes.
+    (a conditional UPDATE) runs it, and a run the job was restarted behind (or the sweep
+    marked failed) stops at its next write. On any error the rows go back to unmatched
+    and the job fails with the reason; nothing else changes.
     """
-    token = _claim(job_id)
-    if token is None:
+    run = MATCHING.claim(job_id)
+    if run is None:
         return NameMatchJob.objects.get(pk=job_id)
     job = NameMatchJob.objects.select_related("account", "uploaded_by").get(pk=job_id)
     started = time.monotonic()
@@ -330,7 +279,7 @@ def run_matching_job(*, job_id: int) -> NameMatchJob:
             )
         roster = selectors.roster_students(job.account)
         phase = f"Matching {len(typed):,} names against {len(roster):,} rostered students"
-        _beat(job, token, phase, done=0, total=len(typed))
+        run.beat(**_progress(phase, done=0, total=len(typed)))
 
         from carryover.namematch.api import match_rows
 
@@ -338,32 +287,42 @@ def run_matching_job(*, job_id: int) -> NameMatchJob:
             typed,
             roster,
             today=timezone.localdate(job.created_at),
-            progress=MatcherProgress(job, token),
+            progress=MatcherProgress(run),
         )
-        _save(job, token, results, stored)
+        _save(job, run, results, stored)
         gone = [stored[int(s["row"])].pk for s in skipped]
-        return _finish(job, token, results, skipped, gone, time.monotonic() - started)
-    except _Superseded:
+        return _finish(run, results, skipped, gone, time.monotonic() - started)
+    except Superseded:
         return NameMatchJob.objects.get(pk=job_id)
     except _Failed as exc:
-        return _fail(job, token, exc.message)
+        return _fail(run, exc.message)
     except Exception as exc:
         logger.exception("Plan B matching of job %s failed", job.pk)
-        return _fail(job, token, f"{type(exc).__name__}: {exc}")
+        return _fail(run, f"{type(exc).__name__}: {exc}")
 
 
-@transaction.atomic(durable=True)
 def _finish(
-    job: NameMatchJob,
-    token: dt.datetime,
+    run: Run[NameMatchJob],
     results: Sequence[MatchResult],
     skipped: list[dict[str, Any]],
     gone: list[int],
     seconds: float,
 ) -> NameMatchJob:
-    job = NameMatchJob.objects.select_for_update().select_related("account").get(pk=job.pk)
-    if job.status != JobStatus.MATCHING or job.worker_claimed_at != token:
-        return job
+    try:
+        return _store_decided(run, results, skipped, gone, seconds)
+    except Superseded:
+        return NameMatchJob.objects.get(pk=run.pk)
+
+
+@transaction.atomic(durable=True)
+def _store_decided(
+    run: Run[NameMatchJob],
+    results: Sequence[MatchResult],
+    skipped: list[dict[str, Any]],
+    gone: list[int],
+    seconds: float,
+) -> NameMatchJob:
+    job = run.lock("account", "uploaded_by")
     job.rows.filter(pk__in=gone).delete()
     counts = {"rows": len(results), "sure": 0, "review": 0, "none": 0}
     for result in results:
@@ -397,14 +356,24 @@ def _finish(
             "seconds": round(seconds, 1),
         },
     )
+    release_upload(job.upload_id)
     return job
 
 
-@transaction.atomic(durable=True)
-def _fail(job: NameMatchJob, token: dt.datetime, message: str) -> NameMatchJob:
-    job = NameMatchJob.objects.select_for_update().select_related("account").get(pk=job.pk)
-    if job.status != JobStatus.MATCHING or job.worker_claimed_at != token:
-        return job
+def _fail(run: Run[NameMatchJob], message: str) -> NameMatchJob:
+    """The run failed: rows set back, the job failed with why, unless it is no longer
+    this run's (then nothing changes)."""
+    try:
+        with transaction.atomic(durable=True):
+            job = run.lock("account", "uploaded_by")
+            _mark_failed(job, message)
+            return job
+    except Superseded:
+        return NameMatchJob.objects.get(pk=run.pk)
+
+
+def _mark_failed(job: NameMatchJob, message: str) -> None:
+    """Set the rows back to unmatched and fail the (locked) job, with its audit row."""
     job.rows.exclude(decision=Decision.PENDING).update(**UNMATCHED)
     job.status = JobStatus.FAILED
     job.error = message
@@ -427,4 +396,4 @@ def _fail(job: NameMatchJob, token: dt.datetime, message: str) -> NameMatchJob:
         account=job.account,
         data={"job_id": job.pk, "error": message},
     )
-    return job
+    release_upload(job.upload_id)

@@ -1,41 +1,60 @@
 """The Plan B merge job: the confirmed rows of a job merge in the background.
 
-`start_merge` queues the job (the task is sent after commit); `run_merge_job` (the
-task, `tasks.run_name_match_merge`) claims it with a conditional UPDATE and merges each
-confirmed row with the merge engine, one normal `plan_b` merge and its audit row each.
-A refused merge is recorded on its row and the run goes on; its progress is written
-on the job for the page's bar.
+`start_merge` queues the job (the task is sent after commit; `MERGING`, a
+`carryover.jobs` kind); `run_merge_job` (the task, `tasks.run_name_match_merge`)
+claims it with a conditional UPDATE and merges each confirmed row with the merge
+engine, one normal `plan_b` merge and its audit row each. A refused merge is recorded
+on its row and the run goes on; its progress is written on the job for the page's bar
+with the run's heartbeat. A run whose worker died is marked failed by the stale sweep
+(the rows merged so far stay merged) and may be started again; a run superseded so
+stops at its next write.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from carryover.accounts.models import User
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
+from carryover.jobs.runner import Beats, JobKind, Run, Superseded, sweep_stale
 from carryover.merging.engine import merge_legacy_student
 from carryover.merging.errors import MergeRefused
 from carryover.merging.models import MergeMethod
 from carryover.planb.errors import NameMatchRefused
 from carryover.planb.models import JobStatus, NameMatchJob, NameMatchRow, ReviewState
-from carryover.planb.review import check_not_busy
 from carryover.planb.rules import check_can_review
+from carryover.planb.state import check_not_busy
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY_SECONDS = 0.5
-# A running merge writes its progress every half second (a row's merge takes well under a
-# second); a run silent this long has died, and the job may be started again.
-STALE_AFTER = dt.timedelta(minutes=15)
+
+
+def _abandon(job: NameMatchJob, reason: str) -> None:
+    """A stale run (its worker died, or no worker will run it): failed with why; the
+    rows merged so far stay merged, the others wait for the next run."""
+    _record_finish(job, done=job.progress_done, merged=None, errors=[], failure=reason)
+
+
+# A job waits `merging` and unclaimed for a worker; the claim's time
+# (`worker_claimed_at`) is the run's token.
+MERGING: JobKind[NameMatchJob] = JobKind(
+    name="planb_merge",
+    label="Plan B merge run",
+    model=NameMatchJob,
+    waiting=Q(status=JobStatus.MERGING, worker_claimed_at__isnull=True),
+    running=Q(status=JobStatus.MERGING, worker_claimed_at__isnull=False),
+    claim_field="worker_claimed_at",
+    queued_at_field="merge_started_at",
+    fail=_abandon,
+)
 
 
 def list_mergeable_rows(job: NameMatchJob) -> QuerySet[NameMatchRow]:
@@ -45,21 +64,26 @@ def list_mergeable_rows(job: NameMatchJob) -> QuerySet[NameMatchRow]:
     ).order_by("row_number")
 
 
-@transaction.atomic(durable=True)
 def start_merge(*, job: NameMatchJob, actor: User | None, enqueue: bool = True) -> NameMatchJob:
     """Queue the job's confirmed rows for merging (the task runs after commit).
 
     Idempotent: a job already merging is answered as it is, and nothing is queued
-    twice, unless its worker has stopped beating for `STALE_AFTER` (it crashed): then
-    the rows it did not merge are queued again. Refused when no confirmed row waits.
-    Locks the job.
+    twice, unless its worker has stopped beating for `JOBS_STALE_SECONDS` (it crashed:
+    the sweep marks that run failed first): then the rows it did not merge are queued
+    again. Refused when no confirmed row waits. Locks the job.
     """
+    sweep_stale(MERGING, where=Q(pk=job.pk))
+    return _start(job=job, actor=actor, enqueue=enqueue)
+
+
+@transaction.atomic(durable=True)
+def _start(*, job: NameMatchJob, actor: User | None, enqueue: bool) -> NameMatchJob:
     job = NameMatchJob.objects.select_for_update().select_related("account").get(pk=job.pk)
     check_can_review(actor=actor, job=job)
     if job.matched_at is None:
         check_not_busy(job)  # refuses: the rows are not matched yet
     now = timezone.now()
-    if job.status == JobStatus.MERGING and not is_stale(job, now):
+    if job.status == JobStatus.MERGING:
         return job
     total = list_mergeable_rows(job).count()
     if not total:
@@ -69,8 +93,9 @@ def start_merge(*, job: NameMatchJob, actor: User | None, enqueue: bool = True) 
     job.progress_total = total
     job.merge_started_by = actor
     job.merge_started_at = now
-    job.worker_claimed_at = None
-    job.heartbeat_at = None
+    requeue = MERGING.requeue_fields(now)
+    for name, value in requeue.items():
+        setattr(job, name, value)
     job.finished_at = None
     job.error = ""
     job.save(
@@ -80,8 +105,7 @@ def start_merge(*, job: NameMatchJob, actor: User | None, enqueue: bool = True) 
             "progress_total",
             "merge_started_by",
             "merge_started_at",
-            "worker_claimed_at",
-            "heartbeat_at",
+            *requeue,
             "finished_at",
             "error",
         ]
@@ -93,57 +117,28 @@ def start_merge(*, job: NameMatchJob, actor: User | None, enqueue: bool = True) 
         data={"job_id": job.pk, "rows": total},
     )
     if enqueue:
-        _enqueue(job.pk)
+        MERGING.enqueue(job.pk)
     return job
-
-
-def is_stale(job: NameMatchJob, now: dt.datetime | None = None) -> bool:
-    """A claimed run whose worker has not written progress for `STALE_AFTER` is dead."""
-    now = now or timezone.now()
-    beat = job.heartbeat_at or job.worker_claimed_at
-    return beat is not None and now - beat > STALE_AFTER
-
-
-def _enqueue(job_id: int) -> None:
-    from carryover.planb.tasks import run_name_match_merge
-
-    def send() -> None:
-        result = run_name_match_merge.enqueue(job_id)
-        NameMatchJob.objects.filter(pk=job_id).update(task_id=str(result.id)[:64])
-
-    transaction.on_commit(send)
 
 
 Listener = Callable[[int, int], None]
 
 
 class _Progress:
-    """The run's progress on the job row, at most twice a second (and at the end)."""
+    """The run's progress on the job row with its heartbeat, at most twice a second;
+    raises `Superseded` when the job is no longer this run's."""
 
-    def __init__(self, job_id: int, total: int, listener: Listener | None) -> None:
-        self.job_id = job_id
+    def __init__(self, run: Run[NameMatchJob], total: int, listener: Listener | None) -> None:
+        self.beats = Beats(run, every=PROGRESS_EVERY_SECONDS)
         self.total = total
         self.done = 0
         self.listener = listener
-        self._last = 0.0
 
     def advance(self) -> None:
         self.done += 1
         if self.listener is not None:
             self.listener(self.done, self.total)
-        now = time.monotonic()
-        if now - self._last >= PROGRESS_EVERY_SECONDS:
-            self._last = now
-            NameMatchJob.objects.filter(pk=self.job_id).update(
-                progress_done=min(self.done, self.total), heartbeat_at=timezone.now()
-            )
-
-
-def _claim(job_id: int) -> bool:
-    claimed = NameMatchJob.objects.filter(
-        pk=job_id, status=JobStatus.MERGING, worker_claimed_at__isnull=True
-    ).update(worker_claimed_at=timezone.now(), heartbeat_at=timezone.now())
-    return claimed == 1
+        self.beats(progress_done=min(self.done, self.total))
 
 
 def _merge_row(row: NameMatchRow, actor: User | None) -> str:
@@ -171,12 +166,16 @@ def run_merge_job(*, job_id: int, listener: Listener | None = None) -> NameMatch
     Safe to call twice or from two workers: only the caller that claims the queued job
     (a conditional UPDATE) runs it. A refused merge is recorded on its row and the run
     goes on; an unexpected error ends the run as failed (rows merged so far stay merged).
+    A run the sweep marked failed (or that was started again behind it) stops at its
+    next progress write; a row it merged meanwhile is merged once all the same (the
+    engine answers an existing merge).
     """
-    if not _claim(job_id):
+    run = MERGING.claim(job_id)
+    if run is None:
         return NameMatchJob.objects.get(pk=job_id)
     job = NameMatchJob.objects.select_related("account", "merge_started_by").get(pk=job_id)
     ids = list(list_mergeable_rows(job).values_list("pk", flat=True))
-    progress = _Progress(job.pk, job.progress_total, listener)
+    progress = _Progress(run, job.progress_total, listener)
     merged = 0
     errors: list[dict[str, Any]] = []
     try:
@@ -188,18 +187,42 @@ def run_merge_job(*, job_id: int, listener: Listener | None = None) -> NameMatch
             else:
                 merged += 1
             progress.advance()
+    except Superseded:
+        return NameMatchJob.objects.get(pk=job_id)
     except Exception as exc:
         logger.exception("Plan B merge job %s failed", job.pk)
         failure = f"{type(exc).__name__}: {exc}"
-        return _finish(job, done=progress.done, merged=merged, errors=errors, failure=failure)
-    return _finish(job, done=progress.done, merged=merged, errors=errors, failure="")
+        return _finish(run, done=progress.done, merged=merged, errors=errors, failure=failure)
+    return _finish(run, done=progress.done, merged=merged, errors=errors, failure="")
 
 
-@transaction.atomic(durable=True)
 def _finish(
-    job: NameMatchJob, *, done: int, merged: int, errors: list[dict[str, Any]], failure: str
+    run: Run[NameMatchJob],
+    *,
+    done: int,
+    merged: int,
+    errors: list[dict[str, Any]],
+    failure: str,
 ) -> NameMatchJob:
-    job = NameMatchJob.objects.select_for_update().get(pk=job.pk)
+    """End the run (done, or failed with `failure`), unless the job is no longer its own."""
+    try:
+        with transaction.atomic(durable=True):
+            job = run.lock("account", "merge_started_by")
+            _record_finish(job, done=done, merged=merged, errors=errors, failure=failure)
+            return job
+    except Superseded:
+        return NameMatchJob.objects.get(pk=run.pk)
+
+
+def _record_finish(
+    job: NameMatchJob,
+    *,
+    done: int,
+    merged: int | None,
+    errors: list[dict[str, Any]],
+    failure: str,
+) -> None:
+    """The counts, status and audit row of a (locked) job whose run ended."""
     counts = dict(job.counts)
     counts["merged"] = job.rows.filter(merge__isnull=False).count()
     counts["errors"] = job.rows.exclude(merge_error="").filter(merge__isnull=True).count()
@@ -222,4 +245,3 @@ def _finish(
             "failure": failure,
         },
     )
-    return job
