@@ -139,7 +139,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CSRF_FAILURE_VIEW = "carryover.jsonapi.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, for developers only (superusers, through the product's sign-in).
+    "carryover.adminsite.DeveloperAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -153,6 +154,9 @@ INSTALLED_APPS = [
     "carryover.jobs",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "carryover.accounts",
     "carryover.progress",
     "carryover.audit",
@@ -180,6 +184,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "hijack.middleware.HijackUserMiddleware",
     # Who is signed in (id and role) for the log lines and error reports of the request.
     "carryover.ops.requestlog.UserContextMiddleware",
@@ -540,3 +545,48 @@ SSO_HTTP_RETRY_AFTER_MAX = float(env_str("SSO_HTTP_RETRY_AFTER_MAX") or 3)
 # How long a started sign-in may take before its state expires (seconds).
 SSO_STATE_MAX_AGE = env_int("SSO_STATE_MAX_AGE", 600)
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "carryover.sso.backends.SignOnBackend"]
+
+
+# --- sign-in, second factor, password resets, support staff ------------------------------
+# Owned by carryover/accounts (signin.py, twofactor.py, passwords.py, staff.py).
+# A passcode try reserved on an old account (before its hash runs) that is never
+# settled, because its request was killed, lapses after this many seconds.
+PASSCODE_TRY_RESERVATION_SECONDS = env_int("PASSCODE_TRY_RESERVATION_SECONDS", 60)
+# A teacher signed in as a student runs Get Records under their own limit (not the
+# child's): failed tries per teacher per 15 minutes and per day.
+GET_RECORDS_TEACHER_FAILURES_PER_15_MIN = env_int("GET_RECORDS_TEACHER_FAILURES_PER_15_MIN", 20)
+GET_RECORDS_TEACHER_FAILURES_PER_DAY = env_int("GET_RECORDS_TEACHER_FAILURES_PER_DAY", 100)
+# Staff who sign in with a password give a second factor (TOTP) too. On in production;
+# off by default in development, the demo and the tests.
+STAFF_SECOND_FACTOR = env_bool("STAFF_SECOND_FACTOR", PRODUCTION)
+# How long the password step waits for the second factor; wrong codes per person.
+SECOND_FACTOR_PENDING_SECONDS = env_int("SECOND_FACTOR_PENDING_SECONDS", 300)
+SECOND_FACTOR_FAILURES_PER_15_MIN = env_int("SECOND_FACTOR_FAILURES_PER_15_MIN", 5)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "carryover"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a second factor's key
+# Django's admin (/admin/) is for developers (superusers). Off in production unless
+# this is set; its login is the product's sign-in either way.
+DJANGO_ADMIN_ENABLED = env_bool("DJANGO_ADMIN_ENABLED", not PRODUCTION)
+# "Forgot your password?": requests per typed email and per client address, per hour.
+PASSWORD_RESET_PER_EMAIL_PER_HOUR = env_int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", 3)
+PASSWORD_RESET_IP_PER_HOUR = env_int("PASSWORD_RESET_IP_PER_HOUR", 20)
+# How long a reset (or a new support person's set-password) link works, in seconds.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
+
+# Email (password reset links). The demo and development print messages on the console;
+# production sends through SMTP (EMAIL_HOST and friends, as Django names them).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION or env_str("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env_str("EMAIL_HOST") or "localhost"
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the start (port 465)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS (port 587)
+EMAIL_PORT = env_int("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "carryover <no-reply@carryover.invalid>"

@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path("hijack/", include("hijack.urls")),
     path("api/v1/", include("carryover.api_urls")),
     path("sso/", include("carryover.sso.urls")),
@@ -13,6 +12,10 @@ urlpatterns = [
     path("", include("carryover.console.urls")),
     path("", include("carryover.web.urls")),
 ]
+
+# Django's admin is for developers; off in production unless DJANGO_ADMIN_ENABLED.
+if settings.DJANGO_ADMIN_ENABLED:
+    urlpatterns.insert(0, path("admin/", admin.site.urls))
 
 # The provider sandboxes sign anyone in: when they are off they are not routed at all.
 if settings.SANDBOX_ENABLED:

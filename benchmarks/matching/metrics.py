@@ -85,3 +85,38 @@ def quality(
         if true is not None and not (decision == "sure" and student == true):
             q.missed_kinds.update(kind)
     return q
+
+
+def by_kind(right: Sequence[bool], kinds: Sequence[tuple[str, ...]]) -> dict[str, list[int]]:
+    """Per kind of noise or hard case: [rows carrying it, right sure answers]."""
+    out: dict[str, list[int]] = {}
+    for ok, kind in zip(right, kinds, strict=True):
+        for k in set(kind):
+            entry = out.setdefault(k, [0, 0])
+            entry[0] += 1
+            entry[1] += int(ok)
+    return dict(sorted(out.items()))
+
+
+BANDS = ((0.0, 0.5), (0.5, 0.9), (0.9, 0.99), (0.99, 0.999), (0.999, 1.0))
+
+
+def calibration_table(rows: Sequence[tuple[float, bool]]) -> list[dict[str, object]]:
+    """Rows with a proposed student by probability band: how many, the wrong rate the
+    probabilities predict (mean of 1 - p) and the wrong rate observed."""
+    out: list[dict[str, object]] = []
+    for lo, hi in BANDS:
+        inside = [(p, ok) for p, ok in rows if lo <= p < hi or (hi == 1.0 and p == 1.0)]
+        if not inside:
+            continue
+        wrong = sum(not ok for _, ok in inside)
+        out.append(
+            {
+                "band": f"[{lo}, {hi}{']' if hi == 1.0 else ')'}",
+                "rows": len(inside),
+                "predicted_wrong": round(sum(1.0 - p for p, _ in inside) / len(inside), 5),
+                "observed_wrong": round(wrong / len(inside), 5),
+                "wrong": wrong,
+            }
+        )
+    return out

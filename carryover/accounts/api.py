@@ -9,7 +9,13 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
-from carryover.accounts.errors import SignInThrottled
+from carryover.accounts.errors import (
+    OldAccountEnded,
+    RecordsMoved,
+    SignInSlip,
+    SignInThrottled,
+    SignInUnavailable,
+)
 from carryover.accounts.models import User
 from carryover.accounts.signin import GENERIC_SIGN_IN_ERROR, sign_in_legacy_student, sign_out
 from carryover.jsonapi import BadRequest, error, json_body
@@ -50,11 +56,28 @@ def session(request: HttpRequest) -> JsonResponse:
             return error("invalid_request", f"{name} must be a string.")
         fields[name] = value
     try:
-        signed_in = sign_in_legacy_student(request, **fields)
+        signed_in = sign_in_legacy_student(request, **fields, door="api_session")
+    except SignInSlip as exc:
+        return error(exc.code, exc.message, status=400, field=exc.field)
     except SignInThrottled as exc:
-        response = error(exc.code, exc.message, status=429)
+        response = error(exc.code, exc.message, status=429, retry_after=exc.retry_after)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    except RecordsMoved as exc:
+        # Only after the right passcode: where the child's records are now.
+        return error(
+            exc.code,
+            exc.message,
+            status=409,
+            provider=exc.provider,
+            merged_at=exc.merged_at.isoformat() if exc.merged_at else None,
+        )
+    except OldAccountEnded as exc:
+        return error(exc.code, exc.message, status=409, provider=exc.provider)
+    except SignInUnavailable as exc:
+        response = error(exc.code, exc.message, status=503)
         response["Retry-After"] = str(exc.retry_after)
         return response
     if signed_in is None:
-        return error("invalid_credentials", GENERIC_SIGN_IN_ERROR, status=400)
+        return error("invalid_credentials", str(GENERIC_SIGN_IN_ERROR), status=400)
     return JsonResponse({"user": describe_user(signed_in)})

@@ -7,7 +7,11 @@ needs the account (usernames already taken, teachers of another account) is chec
 `create_legacy_students` once the file itself is clean.
 
 The file has a header row naming the columns `username`, `passcode`, `class` and
-optionally `teacher_email`, in any order. Header names are matched without regard to
+optionally `teacher_email`, in any order. Instead of `passcode`, a file moved from
+another system may carry `passcode_hash`: each account's passcode as an encoded hash a
+configured Django hasher verifies (`pbkdf2_sha256$...`; checked by
+`carryover.accounts.services.check_passcode_hash`), so plain passcodes never leave the
+old system and nothing has to be hashed on the way in. Header names are matched without regard to
 case, surrounding spaces, or a space/dash instead of the underscore ("Teacher Email").
 Unknown columns are refused, not ignored: a misspelt optional column ("teacher emial")
 would otherwise be dropped silently, and a column of children's names must not be
@@ -41,11 +45,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from carryover.accounts.errors import AccountsError
-from carryover.accounts.services import check_legacy_username, check_passcode
+from carryover.accounts.services import (
+    check_legacy_username,
+    check_passcode,
+    check_passcode_hash,
+)
 
 REQUIRED_COLUMNS = ("username", "passcode", "class")
 OPTIONAL_COLUMNS = ("teacher_email",)
-KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# `passcode_hash` stands in for `passcode` (one of the two, never both).
+PASSCODE_COLUMNS = ("passcode", "passcode_hash")
+KNOWN_COLUMNS = (*REQUIRED_COLUMNS, "passcode_hash", *OPTIONAL_COLUMNS)
 
 RESAVE_ADVICE = (
     'Open it in your spreadsheet and save it again as "CSV UTF-8 (Comma delimited) (.csv)".'
@@ -72,6 +82,7 @@ class LegacyCsvRow:
     passcode: str
     class_name: str
     teacher_email: str = ""
+    passcode_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -237,13 +248,25 @@ def _columns(header: list[str]) -> list[str]:
                 1,
                 "unknown column(s) "
                 + ", ".join(repr(u) for u in unknown)
-                + "; the columns are username, passcode, class and (optional) teacher_email",
+                + "; the columns are username, passcode (or passcode_hash), class and "
+                "(optional) teacher_email",
             )
         )
     repeated = sorted({n for n in names if n and names.count(n) > 1})
     if repeated:
         problems.append(CsvProblem(1, "column(s) named twice: " + ", ".join(repeated)))
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if all(c in names for c in PASSCODE_COLUMNS):
+        problems.append(
+            CsvProblem(
+                1,
+                "both passcode and passcode_hash: give each account one of them, in one column",
+            )
+        )
+    missing = [
+        c
+        for c in REQUIRED_COLUMNS
+        if c not in names and not (c == "passcode" and "passcode_hash" in names)
+    ]
     if missing:
         problems.append(
             CsvProblem(
@@ -280,13 +303,18 @@ def _row(
     values = {name: cells[i].strip() for i, name in enumerate(columns) if name}
     username = values.get("username", "")
     passcode = values.get("passcode", "")
+    passcode_hash = values.get("passcode_hash", "")
+    with_hash = "passcode_hash" in columns
     class_name = values.get("class", "")
     email = values.get("teacher_email", "").lower()
     if not username:
         problems.append(CsvProblem(line, "the username is empty"))
-    if not passcode:
+    if with_hash and not passcode_hash:
+        problems.append(CsvProblem(line, "the passcode hash is empty"))
+    elif not with_hash and not passcode:
         problems.append(CsvProblem(line, "the passcode is empty"))
-    for check, value in ((check_legacy_username, username), (check_passcode, passcode)):
+    secret_check = (check_passcode_hash, passcode_hash) if with_hash else (check_passcode, passcode)
+    for check, value in ((check_legacy_username, username), secret_check):
         if value:
             try:
                 check(value)
@@ -304,7 +332,11 @@ def _row(
             problems.append(CsvProblem(line, f"the {name} is longer than {MAX_FIELD_LENGTH}"))
     if encoding == "cp1252":
         # (A username with such characters is already refused as invalid above.)
-        for name, value in (("passcode", passcode), ("teacher_email", email)):
+        for name, value in (
+            ("passcode", passcode),
+            ("passcode_hash", passcode_hash),
+            ("teacher_email", email),
+        ):
             if not value.isascii():
                 problems.append(
                     CsvProblem(
@@ -321,4 +353,5 @@ def _row(
         passcode=passcode,
         class_name=class_name,
         teacher_email=email,
+        passcode_hash=passcode_hash,
     ), []

@@ -31,8 +31,10 @@ class EventType(models.TextChoices):
     MERGE_UNDONE = "merge_undone", "Merge undone"
     GET_RECORDS_FAILED = "get_records_failed", "Get Records: details did not match"
     GET_RECORDS_THROTTLED = "get_records_throttled", "Get Records: too many attempts"
-    GET_RECORDS_LOCKED = "get_records_locked", "Get Records: old account locked"
-    GET_RECORDS_UNLOCKED = "get_records_unlocked", "Get Records: old account unlocked"
+    # Since one guard covers every door (sign-in and Get Records), these two are about
+    # the old account's passcode wherever it was tried; `data["door"]` says where.
+    GET_RECORDS_LOCKED = "get_records_locked", "Old account locked after 10 wrong passcodes"
+    GET_RECORDS_UNLOCKED = "get_records_unlocked", "Old account may be tried again"
     ROSTER_CONNECTED = "roster_connected", "Roster provider connected"
     ROSTER_SYNC_APPLIED = "roster_sync_applied", "Roster sync applied"
     ROSTER_SYNC_HELD = "roster_sync_held", "Roster sync held by the guard"
@@ -67,6 +69,24 @@ class EventType(models.TextChoices):
         "Temporary seats ended: old accounts still temporary stopped signing in",
     )
     UPLOADS_PURGED = "uploads_purged", "Uploaded files past their retention deleted"
+    USER_SIGN_IN_RECORDS_MOVED = (
+        "user_sign_in_records_moved",
+        "Sign-in: right passcode, but the old account's records moved to a new account",
+    )
+    GET_RECORDS_LIMIT_CLEARED = (
+        "get_records_limit_cleared",
+        "Get Records: a child's try limit cleared",
+    )
+    SECOND_FACTOR_SET_UP = "second_factor_set_up", "Second factor set up"
+    SECOND_FACTOR_FAILED = "second_factor_failed", "Second factor: wrong code"
+    SECOND_FACTOR_RECOVERY_USED = "second_factor_recovery_used", "Second factor: recovery code used"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Second factor reset by support"
+    SUPPORT_STAFF_ADDED = "support_staff_added", "Support staff member added"
+    SUPPORT_STAFF_REMOVED = "support_staff_removed", "Support staff member removed"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset asked for"
+    PASSWORD_RESET_THROTTLED = "password_reset_throttled", "Password reset: too many requests"
+    PASSWORD_RESET_SENT = "password_reset_sent", "Password reset link sent"
+    PASSWORD_RESET_COMPLETED = "password_reset_completed", "Password set with a reset link"
 
 
 class AuditEvent(models.Model):

@@ -138,20 +138,24 @@ def _create_staff(
 
 
 def _create_support_staff(password_hash: str) -> None:
+    # A support person, not a superuser (the Django admin is for developers).
+    from carryover.accounts.staff import ensure_support_group
+
     existing = User.objects.filter(email__iexact=people.SUPPORT_EMAIL).first()
     if existing is not None:
         if existing.role != Role.SUPPORT:
             raise DemoWorldError(f"{people.SUPPORT_EMAIL} exists and is not support staff.")
         return
-    User.objects.create(
+    support = User.objects.create(
         email=people.SUPPORT_EMAIL,
         role=Role.SUPPORT,
         is_staff=True,
-        is_superuser=True,
+        is_superuser=False,
         first_name="Sam",
         last_name="Support",
         password=password_hash,
     )
+    support.groups.add(ensure_support_group())
 
 
 def _create_classes(

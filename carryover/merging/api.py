@@ -11,7 +11,13 @@ from carryover.accounts.models import Role, User
 from carryover.accounts.signin import client_ip
 from carryover.jsonapi import BadRequest, error, json_body, unauthenticated
 from carryover.merging.engine import MergePreview
-from carryover.merging.errors import MergeError, TooManyAttempts
+from carryover.merging.errors import (
+    DetailsSlip,
+    GetRecordsUnavailable,
+    MergeError,
+    RecordsAlreadyHere,
+    TooManyAttempts,
+)
 from carryover.merging.getrecords import (
     OldDetails,
     get_records_merge,
@@ -95,8 +101,21 @@ def get_records(request: HttpRequest) -> JsonResponse:
         else:
             outcome = get_records_merge(**kwargs)
         request.session.pop(SESSION_KEY, None)
+    except DetailsSlip as exc:
+        return error(exc.code, exc.message, status=400, field=exc.field)
     except TooManyAttempts as exc:
         response = error(exc.code, exc.message, status=429, retry_after=exc.retry_after)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    except RecordsAlreadyHere as exc:
+        return error(
+            exc.code,
+            exc.message,
+            status=409,
+            merged_at=exc.merged_at.isoformat() if exc.merged_at else None,
+        )
+    except GetRecordsUnavailable as exc:
+        response = error(exc.code, exc.message, status=503)
         response["Retry-After"] = str(exc.retry_after)
         return response
     except MergeError as exc:

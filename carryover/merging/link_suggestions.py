@@ -232,6 +232,15 @@ class SuggestionRow:
     legacy: User | None
     reasons: tuple[str, ...]
     candidates: tuple[CandidateRow, ...]
+    # The matcher's calibrated probability that `legacy` is the student's old account:
+    # "likely" (sure) rows have at least 0.999, as a sure Plan B row.
+    probability: float = 0.0
+
+    @property
+    def percent(self) -> str:
+        from carryover.namematch.types import percent
+
+        return percent(self.probability)
 
     @property
     def others(self) -> tuple[CandidateRow, ...]:
@@ -283,9 +292,12 @@ def _rows(inputs: LinkInputs, suggestions: list[LinkSuggestion]) -> list[Suggest
                 decision=suggestion.decision,
                 legacy=legacy[chosen.legacy_id] if chosen and chosen.legacy_id else None,
                 reasons=plain(suggestion.reasons),
+                probability=suggestion.probability,
                 candidates=tuple(
                     CandidateRow(
-                        legacy=legacy[c.legacy.legacy_id], reasons=plain(c.reasons), score=c.score
+                        legacy=legacy[c.legacy.legacy_id],
+                        reasons=plain(c.reasons),
+                        score=c.probability,
                     )
                     for c in suggestion.candidates
                     if c.legacy.legacy_id in legacy

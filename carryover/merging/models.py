@@ -79,11 +79,17 @@ class Merge(models.Model):
 
 
 class GetRecordsGuard(models.Model):
-    """Failed Get Records attempts against one old account, counted before any hash runs.
+    """An old account's passcode tries, whichever door they come through: the sign-in
+    form, `POST /api/v1/session` and Get Records (page and API) count here together.
 
-    `failures` is reserved (incremented) before a passcode is verified and reset on a
-    success, so it counts consecutive failures. At `LOCK_AFTER` the old account is
-    locked until a teacher or admin unlocks it.
+    A try is reserved before its passcode hash runs (`pending`, which lapses at
+    `pending_until` if the request never settles it, say because it was killed), then
+    settled: a failure moves it to `failures`, a success resets `failures` to 0. So
+    `failures` counts consecutive wrong passcodes; at `LOCK_AFTER` the account is
+    locked (`locked_at`, written with its audit row in the same transaction) until a
+    teacher or admin lets it try again. No try is admitted while `failures` plus the
+    live reservations reach the limit, so N parallel guesses run at most `LOCK_AFTER`
+    real verifications. Writes: `carryover.merging.guard` only.
     """
 
     LOCK_AFTER = 10
@@ -95,6 +101,10 @@ class GetRecordsGuard(models.Model):
         related_name="get_records_guard",
     )
     failures = models.PositiveIntegerField(default=0)
+    pending = models.PositiveSmallIntegerField(
+        default=0, help_text="Tries reserved and not settled yet (they lapse at pending_until)."
+    )
+    pending_until = models.DateTimeField(null=True, blank=True)
     locked_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -103,6 +113,15 @@ class GetRecordsGuard(models.Model):
             models.CheckConstraint(
                 condition=Q(failures__lte=10), name="guard_failures_at_most_lock_after"
             ),
+            models.CheckConstraint(
+                condition=Q(pending__lte=10), name="guard_pending_at_most_lock_after"
+            ),
+            # Never half locked: a lock has its date, and only the limit locks.
+            models.CheckConstraint(
+                condition=Q(failures=10, locked_at__isnull=False)
+                | Q(failures__lt=10, locked_at__isnull=True),
+                name="guard_locked_has_date",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -110,4 +129,4 @@ class GetRecordsGuard(models.Model):
 
     @property
     def is_locked(self) -> bool:
-        return self.failures >= self.LOCK_AFTER
+        return self.locked_at is not None

@@ -80,8 +80,6 @@ def get_merge_for_user(*, actor: User, merge_id: int) -> Merge:
 
 
 def list_locked_legacy(*, actor: User) -> QuerySet[User]:
-    """Old accounts of the actor's reach that Get Records locked after 10 failures."""
-    locked = GetRecordsGuard.objects.filter(failures__gte=GetRecordsGuard.LOCK_AFTER).values(
-        "legacy_id"
-    )
+    """Old accounts of the actor's reach locked after 10 wrong passcodes (any door)."""
+    locked = GetRecordsGuard.objects.filter(locked_at__isnull=False).values("legacy_id")
     return list_students_for_user(actor).filter(pk__in=locked, is_legacy=True)

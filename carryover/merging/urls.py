@@ -31,4 +31,9 @@ urlpatterns = [
     path("merges/", views.merges, name="merges"),
     path("merges/<int:merge_id>/undo/", views.undo, name="undo"),
     path("students/<int:student_id>/unlock/", views.unlock, name="unlock"),
+    path(
+        "students/<int:student_id>/get-records-limit/clear/",
+        views.clear_limit,
+        name="clear_limit",
+    ),
 ]

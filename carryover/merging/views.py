@@ -12,14 +12,28 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carryover.accounts.models import Role, User
-from carryover.accounts.selectors import get_section_for_user, is_account_staff
+from carryover.accounts.selectors import (
+    get_section_for_user,
+    is_account_staff,
+    list_sections_of_student,
+)
 from carryover.accounts.signin import client_ip
 from carryover.merging import forms
 from carryover.merging.engine import MergePreview, preview_merge
-from carryover.merging.errors import MergeError, MergeRefused, NoMatchingAccount, TooManyAttempts
+from carryover.merging.errors import (
+    DetailsSlip,
+    GetRecordsUnavailable,
+    MergeError,
+    MergeRefused,
+    NoMatchingAccount,
+    RecordsAlreadyHere,
+    TooManyAttempts,
+)
 from carryover.merging.getrecords import (
     OldDetails,
     get_records_preview,
@@ -27,6 +41,7 @@ from carryover.merging.getrecords import (
     unlock_old_account,
 )
 from carryover.merging.impersonation import acting_teacher
+from carryover.merging.limits import clear_child_limit
 from carryover.merging.link_suggestions import (
     get_section_for_linking,
     list_link_suggestions,
@@ -40,6 +55,7 @@ from carryover.merging.selectors import (
     list_rostered_in_section,
 )
 from carryover.merging.services import link_legacy_student, undo_merge_for
+from carryover.ratelimit import LimitsUnavailable
 
 SESSION_KEY = "get_records_verified"
 
@@ -53,11 +69,12 @@ def _user(request: HttpRequest) -> User:
 
 
 def remember_verified(request: HttpRequest, *, legacy: User, details: OldDetails) -> None:
+    typed = details.normalised()
     request.session[SESSION_KEY] = {
         "legacy_id": legacy.pk,
         "student_id": request.user.pk,
-        "username": details.username.strip().lower(),
-        "account_number": details.account_number.strip(),
+        "username": typed.username,
+        "account_number": typed.account_number,
         "at": time.time(),
     }
 
@@ -70,11 +87,13 @@ def recall_verified(request: HttpRequest, details: OldDetails | None = None) -> 
         return None
     if time.time() - float(proof.get("at", 0)) > settings.GET_RECORDS_CONFIRM_SECONDS:
         return None
-    if details is not None and (
-        proof.get("username") != details.username.strip().lower()
-        or proof.get("account_number") != details.account_number.strip()
-    ):
-        return None
+    if details is not None:
+        typed = details.normalised()
+        if (
+            proof.get("username") != typed.username
+            or proof.get("account_number") != typed.account_number
+        ):
+            return None
     return int(proof["legacy_id"])
 
 
@@ -94,7 +113,10 @@ def get_records(request: HttpRequest) -> HttpResponse:
     student = _rostered_student(request)
     form = forms.OldDetailsForm(request.POST or None)
     context: dict[str, Any] = {"student": student, "form": form}
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        # A typing slip: answered at once, nothing counted.
+        return render(request, "merging/get_records.html", context, status=400)
+    if request.method == "POST":
         details = OldDetails(**form.cleaned_data)
         teacher = acting_teacher(request)
         try:
@@ -105,9 +127,25 @@ def get_records(request: HttpRequest) -> HttpResponse:
                 on_behalf_of=student if teacher else None,
                 ip_address=client_ip(request),
             )
+        except DetailsSlip as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            return render(request, "merging/get_records.html", context, status=400)
         except TooManyAttempts as exc:
             context["wait_minutes"] = max(1, round(exc.retry_after / 60))
+            if teacher is not None:
+                context["teacher"] = teacher
+                context["link_sections"] = list(
+                    list_sections_of_student(student=student, actor=teacher)
+                )
             return render(request, "merging/get_records_wait.html", context, status=429)
+        except RecordsAlreadyHere as exc:
+            context["already_here"] = exc.message
+            return render(request, "merging/get_records.html", context, status=409)
+        except GetRecordsUnavailable as exc:
+            context["error"] = exc.message
+            response = render(request, "merging/get_records.html", context, status=503)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         except NoMatchingAccount as exc:
             context["error"] = exc.message
             return render(request, "merging/get_records.html", context, status=400)
@@ -338,15 +376,56 @@ def undo(request: HttpRequest, merge_id: int) -> HttpResponse:
     return redirect("merging:merges")
 
 
+def _back_to_student(request: HttpRequest, student: User) -> HttpResponse:
+    """Back to the page the button was on (a rostered child's page for an old account of
+    their class), else the student's own page."""
+    target = request.POST.get("next", "")
+    if not target.startswith("/students/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        target = reverse("web:student_detail", args=[student.pk])
+    return redirect(target)
+
+
 @login_required
 @require_POST
 def unlock(request: HttpRequest, student_id: int) -> HttpResponse:
+    """Let them try again: an old account locked after 10 wrong passcodes (at sign-in or
+    Get Records) may be tried again."""
     actor = _user(request)
     student = get_student_in_reach(actor=actor, student_id=student_id)
     if not student.is_legacy:
         raise Http404("No such old account.")
     if unlock_old_account(legacy=student, actor=actor):
-        messages.success(request, f"{student.username} can be used with Get Records again.")
+        messages.success(
+            request,
+            _("%(username)s can be tried again, at sign-in and with Get Records.")
+            % {"username": student.username},
+        )
     else:
-        messages.info(request, f"{student.username} was not locked.")
-    return redirect(reverse("web:student_detail", args=[student.pk]))
+        messages.info(request, _("%(username)s was not locked.") % {"username": student.username})
+    return _back_to_student(request, student)
+
+
+@login_required
+@require_POST
+def clear_limit(request: HttpRequest, student_id: int) -> HttpResponse:
+    """Let them try again: the child's own Get Records limit (tries per 15 minutes and
+    per day) starts from zero now."""
+    actor = _user(request)
+    student = get_student_in_reach(actor=actor, student_id=student_id)
+    if student.is_legacy or student.role != Role.STUDENT:
+        raise Http404("No such student.")
+    try:
+        cleared = clear_child_limit(student=student, actor=actor)
+    except LimitsUnavailable:
+        messages.error(request, _("That didn't work just now. Please try again in a minute."))
+        return _back_to_student(request, student)
+    if cleared:
+        messages.success(
+            request,
+            _("%(name)s can try Get my old records again now.") % {"name": student.short_name},
+        )
+    else:
+        messages.info(request, _("%(name)s was not paused.") % {"name": student.short_name})
+    return _back_to_student(request, student)

@@ -16,6 +16,7 @@ import numpy as np
 
 from carryover.namematch.assign import Resolution, resolve
 from carryover.namematch.decide import Thresholds, decide_rows
+from carryover.namematch.em import em_adjustment
 from carryover.namematch.evidence import ScoredPairs, UsernameJudge, context_flags, pair_evidence
 from carryover.namematch.prepare import (
     PreparedRoster,
@@ -28,14 +29,18 @@ from carryover.namematch.prepare import (
 from carryover.namematch.scoring import PairScores, name_tables, score_pairs
 from carryover.namematch.signals import S_MOVED_UP
 from carryover.namematch.types import MatchResult, RosterStudent, TypedRow
+from carryover.namematch.weights import (
+    BEHIND_BEST,
+    FEEDER_CLIP,
+    FEEDER_EVIDENCE,
+    FEEDER_MIN_LINKS,
+    FEEDER_PSEUDO_LINKS,
+    NAMESAKE_FULL_FROM,
+    NAMESAKE_SHARE,
+    TOP_K,
+)
 
 CHUNK_ROWS = 2000
-TOP_K = 6
-# Links this sure teach where children moved up to (see `feeder_weights`).
-FEEDER_EVIDENCE = 0.99
-# Log-odds behind a row's best pair beyond which a pair is dropped before the
-# pair-by-pair evidence (worth at most a few nats) is weighed.
-BEHIND_BEST = 12.0
 
 Progress = Callable[[str, int, int], None]
 """`progress(phase, done, total)`: what `match_rows` is doing and how far it is."""
@@ -158,23 +163,36 @@ def match_rows(
     priors = np.array([r.prior for r in rows], dtype=np.float64)
     size = max(len(roster), 1)
     pair_rows = scored.scores.rows.astype(np.int64)
-    pair_logit = np.log(priors[pair_rows] / size) + scored.weight
+    # The names can say at most what a namesake leaves open: a child who left may share
+    # the full name of an enrolled one (NAMESAKE_SHARE of them do) however rare the name.
+    namesakes = NAMESAKE_SHARE * min(1.0, len(roster) / NAMESAKE_FULL_FROM)
+    name_logit = np.minimum(
+        np.log(priors[pair_rows] / size) + scored.scores.name_weight,
+        np.log(priors[pair_rows] / max(namesakes, 1e-9)),
+    )
+    pair_logit = name_logit + (scored.weight - scored.scores.name_weight)
     none_logit = np.log(1.0 - priors)
     pair_cols = scored.scores.cols.astype(np.int64)
     resolution = resolve(len(rows), pair_rows, pair_cols, pair_logit, none_logit)
+    # m learnt from this upload (EM), and where its children moved up to: both from the
+    # first assignment's posteriors, then one assignment again.
+    adjust, _ = em_adjustment(scored.scores, resolution.row_posterior, len(rows))
     feeder = feeder_weights(rows, prepared_roster, scored, resolution)
     if feeder is not None:
-        scored.weight += feeder
-        pair_logit = pair_logit + feeder
+        adjust = adjust + feeder
+    if adjust.any():
+        scored.weight += adjust
+        pair_logit = pair_logit + adjust
         resolution = resolve(len(rows), pair_rows, pair_cols, pair_logit, none_logit)
     tell(PHASE_DECIDING, 0, 0)
+    thresholds = thresholds or Thresholds()
     return decide_rows(
         typed=typed,
         rows=rows,
         students=roster,
         scored=scored,
         resolution=resolution,
-        thresholds=thresholds or Thresholds(),
+        thresholds=thresholds,
     )
 
 
@@ -183,7 +201,7 @@ def feeder_weights(
     roster: PreparedRoster,
     scored: ScoredPairs,
     resolution: Resolution,
-    min_links: int = 3,
+    min_links: int = FEEDER_MIN_LINKS,
 ) -> np.ndarray | None:
     """Which middle school each elementary school feeds, learnt from this file.
 
@@ -220,6 +238,10 @@ def feeder_weights(
             continue
         new = int(roster.school[scored.scores.cols[i]])
         choices = max(1, schools_starting[int(roster.school_min_grade[new])])
-        share = (confident.get((old, new), 0) + 0.5) / (total + 0.5 * choices)
-        adjust[i] = float(np.clip(np.log(share * choices), -3.0, 3.0))
+        # m: the share of this school's confident links that went to `new` (one
+        # pseudo-link spread over the choices); u: one in `choices` schools.
+        share = (confident.get((old, new), 0) + FEEDER_PSEUDO_LINKS / choices) / (
+            total + FEEDER_PSEUDO_LINKS
+        )
+        adjust[i] = float(np.clip(np.log(share * choices), -FEEDER_CLIP, FEEDER_CLIP))
     return adjust

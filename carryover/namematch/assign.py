@@ -19,7 +19,6 @@ How sure a link is comes from two views, and the lower one counts:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,9 +26,9 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from carryover.namematch.weights import PRUNE_BELOW, SURE_TAKEN
+
 _FORBIDDEN = -1e9
-PRUNE_BELOW = math.log(1e-4)
-SURE_TAKEN = math.log(99.0)
 
 
 @dataclass(slots=True)
@@ -41,6 +40,9 @@ class Resolution:
     row_posterior: np.ndarray  # per pair: P(row is this student | its candidates), no competition
     explained: np.ndarray  # per row: posterior of the chosen pair with rivals explained away
     score: np.ndarray  # per row: min(sigmoid(margin), explained); 0 when nobody
+    # per pair: the chosen pair's `score`; for the others their explained posterior
+    # (a candidate another row holds for sure counts only as far as that row may be wrong)
+    pair_score: np.ndarray
 
 
 def _logsumexp_by_group(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -93,7 +95,7 @@ def resolve(
     explained = np.zeros(n_rows)
     score = np.zeros(n_rows)
     if p == 0:
-        return Resolution(chosen, margin, np.zeros(0), explained, score)
+        return Resolution(chosen, margin, np.zeros(0), explained, score, np.zeros(0))
 
     row_norm = _logsumexp_by_group(
         np.concatenate([pair_logit, none_logit]),
@@ -172,19 +174,25 @@ def resolve(
         margin[r] = best - without
 
     # Rivals explained away: candidates another row takes for sure drop out of this
-    # row's posterior.
-    taken_for_sure = {
-        int(pair_cols[chosen[q]]): q for q in np.flatnonzero(chosen >= 0) if margin[q] >= SURE_TAKEN
-    }
-    for r in np.flatnonzero(chosen >= 0).tolist():
-        c = int(pair_cols[chosen[r]])
-        terms = [float(none_logit[r])]
-        for x, w in edges_of_row[r].items():
-            holder = taken_for_sure.get(x)
-            if holder is None or holder == r:
-                terms.append(w)
-        peak = max(terms)
-        norm = peak + math.log(sum(math.exp(t - peak) for t in terms))
-        explained[r] = math.exp(edges_of_row[r][c] - norm)
-        score[r] = min(float(_sigmoid(margin[r])), explained[r])
-    return Resolution(chosen, margin, row_posterior, explained, score)
+    # row's posterior (all pairs at once, so every candidate gets the same view).
+    holder_of_col = np.full(int(pair_cols.max()) + 1, -1, dtype=np.int64)
+    sure_rows = np.flatnonzero((chosen >= 0) & (margin >= SURE_TAKEN))
+    holder_of_col[pair_cols[chosen[sure_rows]]] = sure_rows
+    holder = holder_of_col[pair_cols]
+    open_pair = (holder < 0) | (holder == pair_rows)
+    open_norm = _logsumexp_by_group(
+        np.concatenate([pair_logit[open_pair], none_logit]),
+        np.concatenate([pair_rows[open_pair], np.arange(n_rows)]),
+        n_rows,
+    )
+    pair_explained = np.where(open_pair, np.exp(pair_logit - open_norm[pair_rows]), 0.0)
+    has = np.flatnonzero(chosen >= 0)
+    explained[has] = pair_explained[chosen[has]]
+    score[has] = np.minimum(_sigmoid(margin[has]), explained[has])
+    # A candidate another row holds for sure is this row's only if that row is wrong.
+    taken = ~open_pair
+    if taken.any():
+        pair_explained[taken] = row_posterior[taken] * (1.0 - score[holder[taken]])
+    pair_score = pair_explained.copy()
+    pair_score[chosen[has]] = score[has]
+    return Resolution(chosen, margin, row_posterior, explained, score, pair_score)

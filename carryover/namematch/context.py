@@ -13,6 +13,13 @@ from functools import lru_cache
 
 from carryover.namematch.names import fold
 from carryover.namematch.types import TrackLevel
+from carryover.namematch.weights import (
+    PRIOR_LAST_AUTUMN,
+    PRIOR_LAST_SPRING,
+    PRIOR_LONGER,
+    PRIOR_NO_DATE,
+    PRIOR_THIS_YEAR,
+)
 
 # The lowest grade at which children usually practise a track, for its early
 # levels (A-C) and for the rest; the highest over a child's tracks is the lowest
@@ -74,11 +81,11 @@ def row_prior(last_practised: date | None, today: date) -> float:
     spring of the year before is the common case for children who moved up.
     """
     if last_practised is None:
-        return 0.88
+        return PRIOR_NO_DATE
     years = years_since(last_practised, today)
     if years == 0:
-        return 0.95
+        return PRIOR_THIS_YEAR
     if years == 1:
         # Spring practice (January to June) is the usual end of a school year.
-        return 0.93 if 1 <= last_practised.month <= 6 else 0.82
-    return 0.5
+        return PRIOR_LAST_SPRING if 1 <= last_practised.month <= 6 else PRIOR_LAST_AUTUMN
+    return PRIOR_LONGER

@@ -21,6 +21,7 @@ from carryover.namematch import names
 from carryover.namematch.prepare import SPANS, PreparedRoster, PreparedRow
 from carryover.namematch.scoring import (
     EXACT,
+    F_MID,
     F_PART,
     F_PREF,
     INITIAL,
@@ -41,8 +42,21 @@ from carryover.namematch.signals import (
     S_SAME,
     T_CONTRADICTS,
     T_EARLY,
+    Y_FITS,
+    Y_OFF,
 )
 from carryover.namematch.types import LegacyAccount, RosterStudent
+from carryover.namematch.weights import (
+    W_OTHER_CLASS_THIS_YEAR,
+    W_SAME_CLASS_THIS_YEAR,
+    W_SAME_TEACHER_LAST_YEAR,
+    W_SAME_TEACHER_UNKNOWN_YEAR,
+    W_USERNAME_AS_TYPED,
+    W_USERNAME_BEYOND_TYPED,
+    W_USERNAME_CONTRADICTS,
+    W_USERNAME_WEAK,
+    W_USERNAME_WEAKER_THAN_TYPED,
+)
 
 # Contradiction flags: any of these keeps a pair from being "sure".
 C_GRADE = 1
@@ -57,16 +71,6 @@ CONTRADICTION_NAMES = {
     C_TRACKS: "practice levels",
     C_HELD_BACK: "grade (the same as last year: held back?)",
 }
-
-W_USERNAME_BEYOND_TYPED = 3.0
-W_USERNAME_AS_TYPED = 0.5
-W_USERNAME_WEAK = 0.8
-W_USERNAME_WEAKER_THAN_TYPED = -0.5
-W_USERNAME_CONTRADICTS = -3.0
-W_SAME_CLASS_THIS_YEAR = 2.5
-W_OTHER_CLASS_THIS_YEAR = -2.0
-W_SAME_TEACHER_UNKNOWN_YEAR = 1.0
-W_SAME_TEACHER_LAST_YEAR = 0.3
 
 
 @dataclass(slots=True)
@@ -92,9 +96,10 @@ class PairEvidence:
 
 @lru_cache(maxsize=100_000)
 def _student_name_parts(
-    first: str, preferred: str, last: str
+    first: str, preferred: str, last: str, middle: str = ""
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Given names (the roster's and preferred first, then their nicknames) and family names."""
+    """Given names (the roster's and preferred first, then their nicknames, then the
+    middle name some children go by) and family names."""
     primary: list[str] = []
     for value in (first, preferred):
         tokens = names.name_tokens(value)
@@ -106,13 +111,18 @@ def _student_name_parts(
     for token in primary:
         related.update(names.related_names(token))
     firsts = list(dict.fromkeys(primary)) + sorted(related - set(primary))
+    middle_name = names.joined(middle)
+    if middle_name and middle_name not in firsts:
+        firsts.append(middle_name)
     last_tokens = names.name_tokens(last)
     lasts = ["".join(last_tokens), *last_tokens] if len(last_tokens) > 1 else list(last_tokens)
     return tuple(f for f in firsts if f), tuple(x for x in lasts if x)
 
 
 def student_name_parts(student: RosterStudent) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return _student_name_parts(student.first_name, student.preferred_name, student.last_name)
+    return _student_name_parts(
+        student.first_name, student.preferred_name, student.last_name, student.middle_name
+    )
 
 
 @lru_cache(maxsize=100_000)
@@ -231,7 +241,9 @@ def name_reasons(
     )
     if g >= 0:
         typed_given = _typed_words(row, g, raw)
-        if fl == EXACT and ff == F_PREF:
+        if ff == F_MID and fl in (EXACT, NICK):
+            reasons.append(f"goes by the middle name {student.middle_name}")
+        elif fl == EXACT and ff == F_PREF:
             reasons.append(f"preferred name {student.preferred_name}")
         elif fl == EXACT and ff == F_PART:
             reasons.append(f"first part of the given name {typed_given} ↔ {student.first_name}")
@@ -264,7 +276,7 @@ def name_reasons(
             reasons.append(f"family name differs: {typed_family} ↔ {student.last_name}")
         elif ll != EXACT:
             reasons.append(f"{LEVEL_NAMES[ll]} {typed_family} ↔ {student.last_name}")
-    if fl == EXACT and ll == EXACT and ff != F_PREF and not reasons:
+    if fl == EXACT and ll == EXACT and ff not in (F_PREF, F_MID) and not reasons:
         reasons.append(f"same name {student.first_name} {student.last_name}")
     full = f"{student.first_name} {student.last_name}"
     if names.has_diacritics(full) and not names.has_diacritics(typed_name):
@@ -326,6 +338,13 @@ def context_reasons(
         reasons.append(f"same class {legacy.old_class}")
     elif evidence.contradictions & C_TEACHER:
         reasons.append(f"class {legacy.old_class or legacy.old_teacher} is not the student's class")
+    year = names.username_year(legacy.username)
+    if scores.year_code[i] == Y_FITS and year is not None:
+        reasons.append(f"username {legacy.username}: class of {year[0]} fits grade {student.grade}")
+    elif scores.year_code[i] == Y_OFF and year is not None:
+        reasons.append(
+            f"username {legacy.username}: class of {year[0]} does not fit grade {student.grade}"
+        )
     if evidence.username_fit == names.FIT_STRONG:
         reasons.append(
             f"username {legacy.username} resembles {student.first_name} {student.last_name}"

@@ -16,7 +16,6 @@ import numpy as np
 
 from carryover.namematch import names
 from carryover.namematch.assign import resolve
-from carryover.namematch.decide import Thresholds
 from carryover.namematch.evidence import (
     C_GRADE,
     C_HELD_BACK,
@@ -37,6 +36,9 @@ from carryover.namematch.signals import (
     S_MOVED_UP,
     S_SAME,
     T_CONTRADICTS,
+    Y_FITS,
+    Y_OFF,
+    Y_UNKNOWN,
     context_weights,
 )
 from carryover.namematch.types import (
@@ -46,21 +48,22 @@ from carryover.namematch.types import (
     LinkSuggestion,
     RosterStudent,
 )
-
-# How often the true old account's username fits its child strongly, and how often a
-# random old account's does (at most: see `_chance_rate`).
-P_STRONG_TRUE = 0.55
-P_STRONG_RANDOM = 0.004
-W_USERNAME_WEAK = math.log(0.12 / 0.03)
-W_USERNAME_NONE = math.log(0.31 / 0.5)
-W_USERNAME_CONTRADICTS = math.log(0.02 / 0.47)
-P_TEACHER_TRUE = 0.85
-P_TEACHER_RANDOM = 0.05
-W_OTHER_TEACHER_THIS_YEAR = math.log(0.15 / 0.95)
-W_SAME_TEACHER_LAST_YEAR = math.log(0.06 / 0.04)
-ALL_PAIRS_UP_TO = 200_000
-PRIOR = 0.5
-MAX_CANDIDATES = 5
+from carryover.namematch.weights import (
+    LINK_ALL_PAIRS_UP_TO,
+    LINK_P_STRONG_RANDOM,
+    LINK_P_STRONG_TRUE,
+    LINK_P_TEACHER_RANDOM,
+    LINK_P_TEACHER_TRUE,
+    LINK_PRIOR,
+    LINK_REVIEW_PROBABILITY,
+    LINK_W_OTHER_TEACHER_THIS_YEAR,
+    LINK_W_SAME_TEACHER_LAST_YEAR,
+    LINK_W_USERNAME_CONTRADICTS,
+    LINK_W_USERNAME_NONE,
+    LINK_W_USERNAME_WEAK,
+    MAX_CANDIDATES,
+    Thresholds,
+)
 
 
 def _chance_rate(
@@ -100,7 +103,7 @@ def _keys_of_username(letters: str) -> set[str]:
 def _pairs(
     students: Sequence[RosterStudent], legacy: Sequence[LegacyAccount], rows: Sequence[PreparedRow]
 ) -> tuple[np.ndarray, np.ndarray]:
-    if len(students) * len(legacy) <= ALL_PAIRS_UP_TO:
+    if len(students) * len(legacy) <= LINK_ALL_PAIRS_UP_TO:
         grid_s, grid_l = np.meshgrid(
             np.arange(len(students)), np.arange(len(legacy)), indexing="ij"
         )
@@ -134,6 +137,7 @@ def _reasons(
     grade_code: int,
     school_code: int,
     same_teacher: bool,
+    year_code: int = Y_UNKNOWN,
 ) -> list[str]:
     reasons: list[str] = []
     full = f"{student.first_name} {student.last_name}"
@@ -143,6 +147,15 @@ def _reasons(
         reasons.append(f"username {account.username} partly resembles {full}")
     elif flags & C_USERNAME:
         reasons.append(f"username {account.username} does not fit {full}")
+    year = names.username_year(account.username)
+    if year is not None and year_code == Y_FITS:
+        reasons.append(
+            f"username {account.username}: class of {year[0]} fits grade {student.grade}"
+        )
+    elif year is not None and year_code == Y_OFF:
+        reasons.append(
+            f"username {account.username}: class of {year[0]} does not fit grade {student.grade}"
+        )
     if same_teacher:
         reasons.append(f"same teacher {account.old_teacher}")
     grade = names.grade_number(student.grade)
@@ -185,7 +198,9 @@ def suggest_links(
     si, li = _pairs(rostered, legacy, rows)
     # Grade, school and tracks: the same evidence as Plan B, with the roles of the
     # sides kept (old account = row, rostered student = column).
-    context, grade_codes, school_codes, track_codes = context_weights(rows, roster, li, si)
+    context, grade_codes, school_codes, track_codes, year_codes = context_weights(
+        rows, roster, li, si
+    )
     n = len(si)
     weight = context.copy()
     flags = np.zeros(n, dtype=np.int64)
@@ -201,12 +216,12 @@ def suggest_links(
         fits[k] = fit
         # A strong fit is weighed below, against how many old accounts fit this student.
         if fit == names.FIT_WEAK:
-            weight[k] += W_USERNAME_WEAK
+            weight[k] += LINK_W_USERNAME_WEAK
         elif fit != names.FIT_STRONG and letters and judge.name_like(letters):
-            weight[k] += W_USERNAME_CONTRADICTS
+            weight[k] += LINK_W_USERNAME_CONTRADICTS
             flags[k] |= C_USERNAME
         elif fit != names.FIT_STRONG:
-            weight[k] += W_USERNAME_NONE
+            weight[k] += LINK_W_USERNAME_NONE
         teacher = bool(row.teacher_keys) and any(
             row.teacher_keys & names.teacher_keys(t) for t in student.teachers
         )
@@ -215,10 +230,10 @@ def suggest_links(
             if teacher:
                 this_year_teacher[k] = True  # weighed below, like a strong username
             elif row.teacher_keys and student.teachers:
-                weight[k] += W_OTHER_TEACHER_THIS_YEAR
+                weight[k] += LINK_W_OTHER_TEACHER_THIS_YEAR
                 flags[k] |= C_TEACHER
         elif teacher:
-            weight[k] += W_SAME_TEACHER_LAST_YEAR
+            weight[k] += LINK_W_SAME_TEACHER_LAST_YEAR
         if grade_codes[k] in (G_CONTRADICTS, G_UNLIKELY):
             flags[k] |= C_GRADE
         elif grade_codes[k] == G_RETAINED:
@@ -229,16 +244,20 @@ def suggest_links(
     size = max(len(legacy), 1)
     strong = fits == names.FIT_STRONG
     if n:
-        chance = _chance_rate(strong, si, len(rostered), size, P_STRONG_RANDOM)
-        weight += np.where(strong, np.log(P_STRONG_TRUE / chance), 0.0)
-        chance = _chance_rate(this_year_teacher, si, len(rostered), size, P_TEACHER_RANDOM)
-        weight += np.where(this_year_teacher, np.log(P_TEACHER_TRUE / chance), 0.0)
-    pair_logit = math.log(PRIOR / size) + weight
-    none_logit = np.full(len(rostered), math.log(1.0 - PRIOR))
+        chance = _chance_rate(strong, si, len(rostered), size, LINK_P_STRONG_RANDOM)
+        weight += np.where(strong, np.log(LINK_P_STRONG_TRUE / chance), 0.0)
+        chance = _chance_rate(this_year_teacher, si, len(rostered), size, LINK_P_TEACHER_RANDOM)
+        weight += np.where(this_year_teacher, np.log(LINK_P_TEACHER_TRUE / chance), 0.0)
+    pair_logit = math.log(LINK_PRIOR / size) + weight
+    none_logit = np.full(len(rostered), math.log(1.0 - LINK_PRIOR))
     resolution = resolve(len(rostered), si, li, pair_logit, none_logit)
 
+    raw = resolution.pair_score
+    # The same calibration as Plan B's rows, so "likely" means what "sure" means there.
+    calibration = thresholds.calibration.for_roster(len(legacy))
+    probability = calibration.probability(raw) if n else np.zeros(0)
     pairs_of: dict[int, list[int]] = {}
-    for k in np.lexsort((-resolution.row_posterior, si)).tolist() if n else []:
+    for k in np.lexsort((-raw, si)).tolist() if n else []:  # the likeliest first
         pairs_of.setdefault(int(si[k]), []).append(k)
     owners = {
         legacy[int(li[resolution.chosen[i]])].username: rostered[i].display_name
@@ -248,14 +267,17 @@ def suggest_links(
     for i, student in enumerate(rostered):
         candidates: list[LegacyCandidate] = []
         for k in pairs_of.get(i, [])[:MAX_CANDIDATES]:
-            posterior = float(resolution.row_posterior[k])
-            if posterior < thresholds.candidate and candidates:
-                break
+            chance_k = float(probability[k])
+            # Listed by how well the account fits this student alone, even one another
+            # student holds (the page's Choose offers it).
+            if resolution.row_posterior[k] < thresholds.candidate and candidates:
+                continue
             account = legacy[int(li[k])]
             candidates.append(
                 LegacyCandidate(
                     legacy=account,
-                    score=round(posterior, 4),
+                    score=round(float(raw[k]), 6),
+                    probability=_shown(chance_k),
                     reasons=tuple(
                         _reasons(
                             student,
@@ -266,6 +288,7 @@ def suggest_links(
                             int(grade_codes[k]),
                             int(school_codes[k]),
                             bool(same_teacher[k]),
+                            int(year_codes[k]),
                         )
                     ),
                 )
@@ -273,15 +296,21 @@ def suggest_links(
         chosen = int(resolution.chosen[i])
         if chosen < 0:
             best = candidates[0] if candidates else None
-            decision: Decision = "review" if best and best.score >= thresholds.review else "none"
+            decision: Decision = (
+                "review" if best and best.probability >= LINK_REVIEW_PROBABILITY else "none"
+            )
             reason = "no old account fits"
-            if decision == "review" and best is not None:
-                taken = best.legacy.username in owners
-                reason = (
-                    f"{best.legacy.username} fits {owners[best.legacy.username]} better"
-                    if taken
-                    else "no old account clearly fits: candidates to check"
-                )
+            # The account that would be this student's were it not another's.
+            mine = pairs_of.get(i, [])
+            likeliest = (
+                legacy[int(li[max(mine, key=lambda k: resolution.row_posterior[k])])]
+                if mine
+                else None
+            )
+            if likeliest is not None and likeliest.username in owners:
+                reason = f"{likeliest.username} fits {owners[likeliest.username]} better"
+            elif decision == "review":
+                reason = "no old account clearly fits: candidates to check"
             results.append(
                 LinkSuggestion(
                     student,
@@ -290,14 +319,31 @@ def suggest_links(
                     best.score if best else 0.0,
                     (reason,),
                     tuple(candidates),
+                    best.probability if best else 0.0,
                 )
             )
             continue
         account = legacy[int(li[chosen])]
         score = float(resolution.score[i])
+        shown = _shown(float(probability[chosen]))
+        if shown < LINK_REVIEW_PROBABILITY:
+            # The assignment's pick, but more likely another child's than this one's:
+            # nothing to suggest (the candidates stay for "Choose").
+            results.append(
+                LinkSuggestion(
+                    student,
+                    "none",
+                    None,
+                    round(score, 6),
+                    ("no old account clearly fits",),
+                    tuple(candidates),
+                    shown,
+                )
+            )
+            continue
         speaks = fits[chosen] >= names.FIT_WEAK or same_teacher[chosen]
         pair_flags = int(flags[chosen])
-        sure = score >= thresholds.sure and not pair_flags and bool(speaks)
+        sure = shown >= thresholds.sure and not pair_flags and bool(speaks)
         reasons = _reasons(
             student,
             account,
@@ -307,6 +353,7 @@ def suggest_links(
             int(grade_codes[chosen]),
             int(school_codes[chosen]),
             bool(same_teacher[chosen]),
+            int(year_codes[chosen]),
         )
         if pair_flags:
             words = [w for bit, w in CONTRADICTION_NAMES.items() if pair_flags & bit]
@@ -318,9 +365,14 @@ def suggest_links(
                 student,
                 "sure" if sure else "review",
                 account,
-                round(score, 4),
+                round(score, 6),
                 tuple(reasons),
                 tuple(candidates),
+                shown,
             )
         )
     return results
+
+
+def _shown(probability: float) -> float:
+    return float(np.floor(probability * 10_000) / 10_000)

@@ -452,3 +452,30 @@ def username_looks_like_a_name(
         if len(left) >= 4 and left in last_names and len(right) == 1:
             return True
     return False
+
+
+# --- the graduation year some usernames carry -------------------------------------------
+
+_YEAR4 = re.compile(r"(?<!\d)(20[2-4]\d)(?!\d)")
+_YEAR2 = re.compile(r"[a-z](\d{2})$")
+
+
+@lru_cache(maxsize=200_000)
+def username_year(username: str) -> tuple[int, bool] | None:
+    """The class-of year a username may carry, and whether it surely is one:
+    mramirez2034 -> (2034, True); mayar34 -> (2034, False: two digits may be anything);
+    tiger7 or s104522 -> None."""
+    text = fold(username or "")
+    found = _YEAR4.search(text)
+    if found:
+        return int(found.group(1)), True
+    found = _YEAR2.search(text)
+    if found and 24 <= int(found.group(1)) <= 45:
+        return 2000 + int(found.group(1)), False
+    return None
+
+
+def class_of(grade: int, school_year_start: int) -> int:
+    """The year a child in `grade` during the school year starting `school_year_start`
+    finishes grade 12 (grade 4 in 2025-26 -> 2034)."""
+    return school_year_start + 1 + (12 - grade)

@@ -28,12 +28,12 @@ import numpy as np
 from rapidfuzz.distance import OSA
 
 from carryover.namematch import names
-from carryover.namematch.context import grade_steps, row_prior, track_min_grade
+from carryover.namematch.context import grade_steps, row_prior, school_year, track_min_grade
 from carryover.namematch.types import LegacyAccount, RosterStudent, TypedRow
+from carryover.namematch.weights import NAME_PSEUDO_COUNT, PRIOR_GRADE_LEFT_THE_ACCOUNT
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 UNKNOWN_GRADE = -99
-NAME_PSEUDO_COUNT = 2000
 # Letters a teacher typing by ear confuses at the start of a name.
 _INITIAL_FOLD = str.maketrans({"c": "k", "q": "k", "y": "i", "z": "s"})
 
@@ -51,13 +51,17 @@ def _first_initials(first: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=100_000)
-def _given(first: str, preferred: str) -> tuple[str, str, str, tuple[str, ...], frozenset[str]]:
+def _given(
+    first: str, preferred: str, middle: str = ""
+) -> tuple[str, str, str, tuple[str, ...], frozenset[str]]:
     ft = names.name_tokens(first)
     fj = "".join(ft)
     pj = names.joined(preferred)
     if pj == fj:
         pj = ""
-    forms = tuple(dict.fromkeys(f for f in (fj, pj, *(ft if len(ft) > 1 else ())) if f))
+    # The middle name too, for blocking: some children go by it.
+    mj = names.joined(middle)
+    forms = tuple(dict.fromkeys(f for f in (fj, pj, *(ft if len(ft) > 1 else ()), mj) if f))
     initials: set[str] = set()
     for f in forms:
         initials |= _first_initials(f)
@@ -94,6 +98,8 @@ class PreparedRoster:
     last_t1: np.ndarray
     tf_first: np.ndarray
     tf_pref: np.ndarray
+    tf_first_t0: np.ndarray  # the first word of a compound given name, as a given name
+    tf_mid: np.ndarray  # the middle name, as a given name
     tf_last: np.ndarray
     tf_last_t0: np.ndarray
     tf_last_t1: np.ndarray
@@ -125,7 +131,7 @@ class PreparedRoster:
 
 def prepare_roster(students: Sequence[RosterStudent]) -> PreparedRoster:
     n = len(students)
-    given = [_given(s.first_name, s.preferred_name) for s in students]
+    given = [_given(s.first_name, s.preferred_name, s.middle_name) for s in students]
     family = [_family(s.last_name) for s in students]
     first_j = np.array([g[0] for g in given] or [""], dtype=object)[:n]
     first_t0 = np.array([g[1] for g in given] or [""], dtype=object)[:n]
@@ -184,6 +190,10 @@ def prepare_roster(students: Sequence[RosterStudent]) -> PreparedRoster:
 
     first_counts: Counter[str] = Counter(first_j.tolist())
     first_counts.update(p for p in pref_j.tolist() if p)
+    # Any word children are called by: whole given names, their first words, middle names.
+    given_counts: Counter[str] = Counter(first_counts)
+    given_counts.update(t for t in first_t0.tolist() if t)
+    given_counts.update(m for m in mid_j.tolist() if m)
     last_counts: Counter[str] = Counter(last_j.tolist())
     token_counts: Counter[str] = Counter(last_j.tolist())
     token_counts.update(t for t in last_t0.tolist() if t)
@@ -257,6 +267,8 @@ def prepare_roster(students: Sequence[RosterStudent]) -> PreparedRoster:
         last_t1=last_t1,
         tf_first=tf(first_j, first_counts),
         tf_pref=tf(pref_j, first_counts),
+        tf_first_t0=tf(first_t0, given_counts),
+        tf_mid=tf(mid_j, given_counts),
         tf_last=tf(last_j, last_counts),
         tf_last_t0=tf(last_t0, token_counts),
         tf_last_t1=tf(last_t1, token_counts),
@@ -346,6 +358,10 @@ class PreparedRow:
     class_key: str
     track_min_grade: int | None
     prior: float
+    # The grade now that the username's class-of year says (None: no year in it), and
+    # whether the year is surely one (four digits).
+    year_grade: int | None = None
+    year_sure: bool = False
 
 
 def prepare_row(
@@ -362,7 +378,14 @@ def prepare_row(
     if old_grade is None and teacher_keys:
         old_grade = _teacher_grade(roster, school, teacher_keys)
         inferred = old_grade is not None
+    year = names.username_year(row.username)
+    year_grade = None
+    if year is not None:
+        implied = 12 - (year[0] - (school_year(today) + 1))
+        year_grade = implied if -1 <= implied <= 12 else None
     return PreparedRow(
+        year_grade=year_grade,
+        year_sure=bool(year and year[1] and year_grade is not None),
         tokens=parsed.tokens,
         spans=_spans(parsed.tokens),
         last_first=parsed.last_first,
@@ -402,7 +425,7 @@ def _prior(row: LegacyAccount, old_grade: int | None, roster: PreparedRoster, to
         if expected > max(roster.grade_share):
             # Last year's top grade has moved on to a school outside this account
             # (a K-5 school's fifth graders): most of them are not in this roster.
-            prior = min(prior, 0.1)
+            prior = min(prior, PRIOR_GRADE_LEFT_THE_ACCOUNT)
     return prior
 
 

@@ -27,55 +27,45 @@ from rapidfuzz.distance import OSA, JaroWinkler, Prefix
 from rapidfuzz.process import cpdist
 
 from carryover.namematch import names
-from carryover.namematch.prepare import (
-    NAME_PSEUDO_COUNT,
-    SPANS,
-    PreparedRoster,
-    PreparedRow,
-)
+from carryover.namematch.prepare import SPANS, PreparedRoster, PreparedRow
 from carryover.namematch.signals import context_weights
+from carryover.namematch.weights import (
+    EXACT,
+    FAMILY_PSEUDO_COUNT,
+    INITIAL,
+    LEVEL_NAMES,
+    M_FIRST,
+    M_FIRST_MIDDLE,
+    M_FIRST_MIDDLE_NICK,
+    M_FIRST_PART,
+    M_LAST,
+    M_LAST_PART,
+    NAME_PSEUDO_COUNT,
+    NICK,
+    NONE,
+    PREFIX,
+    SIMILAR,
+    TYPO1,
+    TYPO2,
+    U_FIRST,
+    U_LAST,
+    W_COMMA_AS_TYPED,
+    W_COMMA_SWAPPED,
+    W_EXTRA_WORD,
+    W_FIRST_PART,
+    W_MIDDLE_MATCH,
+    W_ORDER_AS_TYPED,
+    W_ORDER_SWAPPED,
+)
+
+__all__ = ["EXACT", "INITIAL", "LEVEL_NAMES", "NICK", "NONE", "PREFIX", "SIMILAR", "TYPO1"]
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
-# Levels of agreement between a typed word and a name, strongest first.
-EXACT, NICK, TYPO1, PREFIX, TYPO2, SIMILAR, INITIAL, NONE = range(8)
-LEVEL_NAMES = ("exact", "nickname", "typo", "shortened", "typo", "similar", "initial", "none")
-
 # Fields a typed word is compared with.
-F_FULL, F_PART, F_PREF = 0, 1, 2  # given name: whole, first word of it, preferred name
+# given name: whole, first word of it, preferred name, the middle name (goes by it)
+F_FULL, F_PART, F_PREF, F_MID = 0, 1, 2, 3
 L_FULL, L_PART0, L_PART1 = 0, 1, 2  # family name: whole, first word, last word
-
-# m for given names (share of true matches at each level); u where it is not a frequency.
-_M_FIRST = {EXACT: 0.80, NICK: 0.07}
-_W_FIRST = {
-    TYPO1: math.log(0.04 / 0.0015),
-    PREFIX: math.log(0.02 / 0.004),
-    TYPO2: math.log(0.02 / 0.008),
-    SIMILAR: math.log(0.01 / 0.02),
-    # Typing only an initial is a property of the row, not of the pair: what counts
-    # is how often a random student shares the initial.
-    INITIAL: math.log(0.9 / 0.08),
-    NONE: math.log(0.015 / 0.9),
-}
-_W_FIRST_PART = math.log(0.02 / 0.004)  # Mary for Mary-Kate
-_M_LAST = {EXACT: 0.85}
-_M_LAST_PART = 0.05  # Garcia for Garcia Lopez
-_W_LAST = {
-    TYPO1: math.log(0.05 / 0.0008),
-    PREFIX: math.log(0.005 / 0.003),
-    TYPO2: math.log(0.015 / 0.003),
-    SIMILAR: math.log(0.01 / 0.01),
-    INITIAL: math.log(0.95 / 0.08),
-    NONE: math.log(0.02 / 0.95),
-}
-# Order: teachers type "Last First" now and then; `Last, First` says so with the comma.
-W_ORDER_AS_TYPED = math.log(0.93 / 0.5)
-W_ORDER_SWAPPED = math.log(0.07 / 0.5)
-W_COMMA_AS_TYPED = math.log(0.97 / 0.5)
-W_COMMA_SWAPPED = math.log(0.03 / 0.5)
-W_MIDDLE_MATCH = 0.8
-FAMILY_PSEUDO_COUNT = 10.0
-W_EXTRA_WORD = -1.2
 
 GIVEN_SPANS = 7
 
@@ -117,6 +107,7 @@ class PairScores:
     grade_code: np.ndarray
     school_code: np.ndarray
     track_code: np.ndarray
+    year_code: np.ndarray
 
     def take(self, index: np.ndarray) -> PairScores:
         return PairScores(*(getattr(self, f)[index] for f in self.__slots__))  # type: ignore[attr-defined]
@@ -199,6 +190,7 @@ class NameTables:
     first_ids: np.ndarray
     first_t0_ids: np.ndarray
     pref_ids: np.ndarray
+    mid_ids: np.ndarray
     related_codes: np.ndarray
     nick_share: dict[str, float]
 
@@ -208,6 +200,7 @@ def name_tables(roster: PreparedRoster, rows: Sequence[PreparedRow]) -> NameTabl
     first_ids = vocab.array(roster.first_j.tolist())
     first_t0_ids = vocab.array(roster.first_t0.tolist())
     pref_ids = vocab.array(roster.pref_j.tolist())
+    mid_ids = vocab.array(roster.mid_j.tolist())
     typed_words = {t for r in rows for t in (*r.tokens, *r.alternates)}
     for r in rows:
         typed_words.update("".join(r.tokens[i : i + 2]) for i in range(len(r.tokens) - 1))
@@ -231,6 +224,7 @@ def name_tables(roster: PreparedRoster, rows: Sequence[PreparedRow]) -> NameTabl
         first_ids=first_ids,
         first_t0_ids=first_t0_ids,
         pref_ids=pref_ids,
+        mid_ids=mid_ids,
         related_codes=np.unique(np.asarray(codes, dtype=np.int64)),
         nick_share=nick_share,
     )
@@ -244,30 +238,42 @@ def _table(levels: dict[int, float], default: float) -> np.ndarray:
     return np.array([levels.get(lv, default) for lv in range(NONE + 1)])
 
 
+_W_FIRST = {lv: math.log(M_FIRST[lv] / u) for lv, u in U_FIRST.items()}
+_W_LAST = {lv: math.log(M_LAST[lv] / u) for lv, u in U_LAST.items()}
 _FIRST_TABLE = _table(_W_FIRST, _W_FIRST[NONE])
 _FIRST_PART_TABLE = _table(
     {
-        EXACT: _W_FIRST_PART,
-        NICK: _W_FIRST_PART,
+        EXACT: W_FIRST_PART,
+        NICK: W_FIRST_PART,
         TYPO1: _W_FIRST[TYPO2],
         INITIAL: _W_FIRST[INITIAL],
     },
     _W_FIRST[NONE],
 )
+# A middle name counts only when typed as it is, or nearly (goes by the middle name).
+_MIDDLE_TABLE = _table({TYPO1: _W_FIRST[TYPO2]}, _W_FIRST[NONE])
 _LAST_TABLE = _table(_W_LAST, _W_LAST[NONE])
 _LAST_PART_TABLE = _table({TYPO1: _W_LAST[TYPO2], INITIAL: _W_LAST[INITIAL]}, _W_LAST[NONE])
 
 
 def _first_weights(level: np.ndarray, field: int, tf: np.ndarray, nick_u: np.ndarray) -> np.ndarray:
-    if field == F_PART:
-        return _FIRST_PART_TABLE[level]
+    if field in (F_PART, F_MID):
+        w = (_FIRST_PART_TABLE if field == F_PART else _MIDDLE_TABLE)[level]
+        exact = level == EXACT
+        if exact.any():
+            m = M_FIRST_PART if field == F_PART else M_FIRST_MIDDLE
+            w[exact] = np.maximum(w[exact], np.log(m / tf[exact]))
+        nick = level == NICK
+        if field == F_MID and nick.any():
+            w[nick] = np.log(M_FIRST_MIDDLE_NICK / nick_u[nick])
+        return w
     w = _FIRST_TABLE[level]
     exact = level == EXACT
     if exact.any():
-        w[exact] = np.log(_M_FIRST[EXACT] / tf[exact])
+        w[exact] = np.log(M_FIRST[EXACT] / tf[exact])
     nick = level == NICK
     if nick.any():
-        w[nick] = np.log(_M_FIRST[NICK] / nick_u[nick])
+        w[nick] = np.log(M_FIRST[NICK] / nick_u[nick])
     return w
 
 
@@ -275,7 +281,7 @@ def _last_weights(level: np.ndarray, field: int, tf: np.ndarray) -> np.ndarray:
     w = (_LAST_TABLE if field == L_FULL else _LAST_PART_TABLE)[level]
     exact = level == EXACT
     if exact.any():
-        m = _M_LAST[EXACT] if field == L_FULL else _M_LAST_PART
+        m = M_LAST[EXACT] if field == L_FULL else M_LAST_PART
         w[exact] = np.log(m / tf[exact])
     return w
 
@@ -300,6 +306,7 @@ def score_pairs(
         (F_FULL, "first_j", roster.first_j, tables.first_ids, roster.tf_first),
         (F_PART, "first_t0", roster.first_t0, tables.first_t0_ids, roster.tf_first),
         (F_PREF, "pref_j", roster.pref_j, tables.pref_ids, roster.tf_pref),
+        (F_MID, "mid_j", roster.mid_j, tables.mid_ids, roster.tf_mid),
     )
     wf = np.full((GIVEN_SPANS, p), -np.inf)
     lf = np.full((GIVEN_SPANS, p), NONE, dtype=np.int8)
@@ -317,7 +324,7 @@ def score_pairs(
     }
     field_values = {
         name: getattr(roster, name)[pair_cols]
-        for name in ("first_j", "first_t0", "pref_j", "last_j", "last_t0", "last_t1")
+        for name in ("first_j", "first_t0", "pref_j", "mid_j", "last_j", "last_t0", "last_t1")
     }
     field_tf = {
         name: tf[pair_cols]
@@ -329,11 +336,13 @@ def score_pairs(
             ("last_t1", roster.tf_last_t1),
         )
     }
-    field_tf["first_t0"] = field_tf["first_j"]
+    field_tf["first_t0"] = roster.tf_first_t0[pair_cols]
+    field_tf["mid_j"] = roster.tf_mid[pair_cols]
     field_ids = {
         "first_j": tables.first_ids[pair_cols],
         "first_t0": tables.first_t0_ids[pair_cols],
         "pref_j": tables.pref_ids[pair_cols],
+        "mid_j": tables.mid_ids[pair_cols],
     }
     for s, strings in enumerate(span_inputs):
         row_lengths = np.fromiter(map(len, strings), dtype=np.int32, count=len(rows))
@@ -506,7 +515,7 @@ def score_pairs(
     strong = both & ~exact & (first_level <= TYPO2) & (last_level <= TYPO2)
     best[strong] -= math.log(roster.name_correlation)
 
-    context_w, grade_code, school_code, track_code = context_weights(
+    context_w, grade_code, school_code, track_code, year_code = context_weights(
         rows, roster, pair_rows, pair_cols
     )
     return PairScores(
@@ -526,4 +535,5 @@ def score_pairs(
         grade_code=grade_code,
         school_code=school_code,
         track_code=track_code,
+        year_code=year_code,
     )

@@ -13,6 +13,26 @@ from collections.abc import Sequence
 import numpy as np
 
 from carryover.namematch.prepare import UNKNOWN_GRADE, PreparedRoster, PreparedRow
+from carryover.namematch.weights import (
+    M_GRADE_BEHIND,
+    M_GRADE_BEHIND_YEARS_UNKNOWN,
+    M_GRADE_EXPECTED,
+    M_GRADE_EXPECTED_YEARS_UNKNOWN,
+    M_GRADE_INFERRED_FACTOR,
+    M_GRADE_INFERRED_FLOOR,
+    M_GRADE_OTHER,
+    M_SCHOOL_DIFFERENT,
+    M_SCHOOL_SAME,
+    U_GRADE_FLOOR,
+    U_SCHOOL_FLOOR,
+    W_TRACK_CONTRADICTS,
+    W_TRACK_EARLY,
+    W_TRACK_FITS,
+    W_YEAR_FITS_SURE,
+    W_YEAR_FITS_WEAK,
+    W_YEAR_OFF_SURE,
+    W_YEAR_OFF_WEAK,
+)
 
 # Grade codes
 G_UNKNOWN, G_EXPECTED, G_RETAINED, G_CONTRADICTS, G_UNLIKELY = range(5)
@@ -20,8 +40,10 @@ G_UNKNOWN, G_EXPECTED, G_RETAINED, G_CONTRADICTS, G_UNLIKELY = range(5)
 S_UNKNOWN, S_SAME, S_MOVED_UP, S_DIFFERENT = range(4)
 # Track codes
 T_UNKNOWN, T_FITS, T_EARLY, T_CONTRADICTS = range(4)
+# Class-of year codes (the username's year against the grade now)
+Y_UNKNOWN, Y_FITS, Y_OFF = range(3)
 
-W_TRACK = {T_UNKNOWN: 0.0, T_FITS: 0.1, T_EARLY: -0.7, T_CONTRADICTS: -3.5}
+W_TRACK = np.array([0.0, W_TRACK_FITS, W_TRACK_EARLY, W_TRACK_CONTRADICTS])  # by track code
 
 
 def context_weights(
@@ -29,8 +51,9 @@ def context_weights(
     roster: PreparedRoster,
     pair_rows: np.ndarray,
     pair_cols: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Grade progression, school and practice-level evidence for each pair."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Grade progression, school, practice-level and class-of-year evidence for each
+    pair: (weight, grade code, school code, track code, year code)."""
     p = len(pair_rows)
     count = len(rows)
     old = np.fromiter(
@@ -51,8 +74,8 @@ def context_weights(
     weight = np.zeros(p)
 
     # Grade: last year's grade + the school years since (or the same grade, held back).
-    share = np.array([roster.grade_share.get(int(g), 0.02) for g in range(-1, 13)])
-    u_grade = np.maximum(share[np.clip(grade + 1, 0, 13)], 0.02)
+    share = np.array([roster.grade_share.get(int(g), U_GRADE_FLOOR) for g in range(-1, 13)])
+    u_grade = np.maximum(share[np.clip(grade + 1, 0, 13)], U_GRADE_FLOOR)
     diff = grade - old
     has_old = (old != UNKNOWN_GRADE) & known_grade
     unknown_years = years < 0
@@ -60,15 +83,17 @@ def context_weights(
     expected = np.where(unknown_years, 1, years)
     m_grade = np.where(
         diff == expected,
-        np.where(unknown_years, 0.75, 0.96),
+        np.where(unknown_years, M_GRADE_EXPECTED_YEARS_UNKNOWN, M_GRADE_EXPECTED),
         np.where(
             (diff == expected - 1) & ~same_year,
-            np.where(unknown_years, 0.23, 0.03),
-            0.003,
+            np.where(unknown_years, M_GRADE_BEHIND_YEARS_UNKNOWN, M_GRADE_BEHIND),
+            M_GRADE_OTHER,
         ),
     )
     # A grade guessed from the old teacher is right most of the time, not always.
-    m_grade = np.where(inferred, np.maximum(0.1, m_grade * 0.85), m_grade)
+    m_grade = np.where(
+        inferred, np.maximum(M_GRADE_INFERRED_FLOOR, m_grade * M_GRADE_INFERRED_FACTOR), m_grade
+    )
     grade_code = np.full(p, G_UNKNOWN, dtype=np.int8)
     grade_code[has_old] = np.where(
         diff[has_old] == expected[has_old],
@@ -93,7 +118,19 @@ def context_weights(
         T_CONTRADICTS,
         np.where(then[use_tracks] < track_min[use_tracks], T_EARLY, T_FITS),
     )
-    weight += np.vectorize(W_TRACK.get, otypes=[np.float64])(track_code) if p else 0.0
+    weight += W_TRACK[track_code]
+
+    # The class-of year in the username: mramirez2034 is in grade 4 in 2025-26.
+    year_grade = np.fromiter(
+        (UNKNOWN_GRADE if r.year_grade is None else r.year_grade for r in rows), np.int16, count
+    )[pair_rows]
+    year_sure = np.fromiter((r.year_sure for r in rows), bool, count)[pair_rows]
+    has_year = (year_grade != UNKNOWN_GRADE) & known_grade
+    fits = has_year & (year_grade == grade)
+    off = has_year & ~fits
+    weight += np.where(fits, np.where(year_sure, W_YEAR_FITS_SURE, W_YEAR_FITS_WEAK), 0.0)
+    weight += np.where(off, np.where(year_sure, W_YEAR_OFF_SURE, W_YEAR_OFF_WEAK), 0.0)
+    year_code = np.where(fits, Y_FITS, np.where(off, Y_OFF, Y_UNKNOWN)).astype(np.int8)
 
     # School: the same school, or the first grade of a new school (moving up to middle
     # school), or a move the old school did not force.
@@ -109,9 +146,15 @@ def context_weights(
         moved_up = different & known_grade & (grade == min_new) & (max_old < grade)
         school_code[moved_up] = S_MOVED_UP
         school_code[different & ~moved_up] = S_DIFFERENT
-    u_same = np.maximum(roster.school_share[np.clip(cand_school, 0, None)], 1e-4)
-    weight += np.where(same, np.log(0.9 / np.minimum(u_same, 0.95)), 0.0)
+    if len(roster.school_share):
+        u_same = np.maximum(roster.school_share[np.clip(cand_school, 0, None)], U_SCHOOL_FLOOR)
+    else:
+        # No rostered student has a school: nothing to compare (and nothing to index).
+        u_same = np.full(p, U_SCHOOL_FLOOR)
+    weight += np.where(same, np.log(M_SCHOOL_SAME / np.minimum(u_same, 0.95)), 0.0)
     weight += np.where(
-        school_code == S_DIFFERENT, np.log(0.05 / np.maximum(1.0 - u_same, 0.05)), 0.0
+        school_code == S_DIFFERENT,
+        np.log(M_SCHOOL_DIFFERENT / np.maximum(1.0 - u_same, M_SCHOOL_DIFFERENT)),
+        0.0,
     )
-    return weight, grade_code, school_code, track_code
+    return weight, grade_code, school_code, track_code, year_code

@@ -6,6 +6,7 @@ rows into these at the edge; nothing in `carryover.namematch` touches the databa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -78,11 +79,16 @@ class RosterStudent:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A rostered student proposed for a typed row, with how likely and why."""
+    """A rostered student proposed for a typed row, with how likely and why.
+
+    `probability` is the calibrated chance that this student is the row's child (the
+    same number as the row's own when this is the proposed student); `score` is the
+    model's raw value before calibration."""
 
     student: RosterStudent
     score: float
     reasons: tuple[str, ...]
+    probability: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +96,9 @@ class MatchResult:
     """The decision for one typed row.
 
     `student` is the proposed student for "sure" and "review" and None for "none";
-    `candidates` are best first (the proposed student among them).
+    `candidates` are best first (the proposed student among them). `probability` is
+    the calibrated chance that the proposed student (or, with none proposed, the first
+    candidate) is the typed child: "sure" means at least `weights.SURE_PROBABILITY`.
     """
 
     row: TypedRow
@@ -99,6 +107,7 @@ class MatchResult:
     score: float
     reasons: tuple[str, ...]
     candidates: tuple[Candidate, ...] = field(default=())
+    probability: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +117,7 @@ class LegacyCandidate:
     legacy: LegacyAccount
     score: float
     reasons: tuple[str, ...]
+    probability: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +130,14 @@ class LinkSuggestion:
     score: float
     reasons: tuple[str, ...]
     candidates: tuple[LegacyCandidate, ...] = field(default=())
+    probability: float = 0.0
+
+
+def percent(probability: float) -> str:
+    """A probability as people read it, never rounded up across a decision: 0.99949
+    shows 99.94% (not 99.9% or 100%); 1 in 10,000 or less of doubt shows "> 99.99%"."""
+    if probability >= 0.9999:
+        return "> 99.99%"
+    if probability >= 0.99:
+        return f"{math.floor(probability * 10_000) / 100:.2f}%"
+    return f"{math.floor(probability * 1_000) / 10:.1f}%"

@@ -200,9 +200,14 @@ class NameMatchRow(models.Model):
     """One old username of the file: the typed name, the matcher's decision with its
     candidates, and the review (who confirmed or rejected which student, and when).
 
-    `candidates` is `[{"student_id", "score", "reasons"}]`, best first (the proposed
-    student among them). `merge` is the merge this row made; `merge_error` why the
-    merge was refused (the row is then left as it was).
+    `score` is the matcher's calibrated probability that the proposed student (or, with
+    none proposed, the first candidate) is the typed child: "sure" rows have at least
+    0.999 (`carryover.namematch.weights.SURE_PROBABILITY`). `candidates` is
+    `[{"student_id", "score", "probability", "reasons"}]`, best first (the proposed
+    student among them, with the row's own probability); their `score` is the model's
+    raw value before calibration (rows stored before it have no `probability`).
+    `merge` is the merge this row made; `merge_error` why the merge was refused (the
+    row is then left as it was).
     """
 
     job = models.ForeignKey(NameMatchJob, on_delete=models.CASCADE, related_name="rows")

@@ -65,10 +65,16 @@ def decision_fields(result: MatchResult) -> dict[str, Any]:
     return {
         "decision": result.decision,
         "proposed_student_id": result.student.id if result.student is not None else None,
-        "score": min(1.0, max(0.0, float(result.score))),
+        # The stored score is the calibrated probability people see and decide on.
+        "score": min(1.0, max(0.0, float(result.probability))),
         "reasons": list(result.reasons),
         "candidates": [
-            {"student_id": c.student.id, "score": c.score, "reasons": list(c.reasons)}
+            {
+                "student_id": c.student.id,
+                "score": c.score,
+                "probability": c.probability,
+                "reasons": list(c.reasons),
+            }
             for c in result.candidates
         ],
     }

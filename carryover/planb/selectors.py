@@ -32,7 +32,7 @@ from carryover.accounts.models import (
     User,
 )
 from carryover.accounts.selectors import list_sections_for_user
-from carryover.namematch.types import RosterStudent, TrackLevel
+from carryover.namematch.types import RosterStudent, TrackLevel, percent
 from carryover.planb.models import NameMatchJob, NameMatchRow
 from carryover.planb.report import ReportLine
 from carryover.progress.models import TrackProgress
@@ -177,8 +177,12 @@ def candidate_students(rows: Iterable[NameMatchRow]) -> dict[int, User]:
 class CandidateView:
     student: User | None  # None when the student is gone (purged)
     student_id: int
-    score: float
+    probability: float  # calibrated, the row's own for the proposed student
     reasons: tuple[str, ...]
+
+    @property
+    def percent(self) -> str:
+        return percent(self.probability)
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,12 @@ class RowView:
 
     row: NameMatchRow
     candidates: tuple[CandidateView, ...]
+
+    @property
+    def percent(self) -> str:
+        """The row's probability as the page shows it: the same text as its proposed
+        student's among the candidates (both are the stored probability)."""
+        return percent(self.row.score)
 
 
 def row_views(rows: Iterable[NameMatchRow]) -> list[RowView]:
@@ -200,7 +210,7 @@ def row_views(rows: Iterable[NameMatchRow]) -> list[RowView]:
                 CandidateView(
                     student=students.get(int(c["student_id"])),
                     student_id=int(c["student_id"]),
-                    score=float(c["score"]),
+                    probability=float(c.get("probability", c["score"])),
                     reasons=tuple(c.get("reasons", ())),
                 )
                 for c in row.candidates

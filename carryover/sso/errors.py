@@ -44,6 +44,10 @@ class SignOnError(Exception):
             400,
             "This sign-in link was already used. " + _START_AGAIN,
         ),
+        "cache_unavailable": (
+            503,
+            "Signing in isn't working right now. Please wait a minute and try again.",
+        ),
         "token_refused": (
             400,
             "The sign-in provider refused this sign-in (it may have expired). " + _START_AGAIN,

@@ -252,13 +252,10 @@ def record_sign_on_failure(
     detail: str = "",
     account_id: int | None = None,
     ip_address: str | None = None,
-    signed_out: User | None = None,
 ) -> None:
     """The audit row of a refused sign-on (the refusal itself wrote nothing)."""
     account = Account.objects.filter(pk=account_id).first() if account_id else None
     data: dict[str, object] = {"method": provider, "reason": reason, "detail": detail[:500]}
-    if signed_out is not None:
-        data["signed_out_user"] = signed_out.pk
     record_event(
         event_type=EventType.USER_SIGN_IN_FAILED,
         account=account,

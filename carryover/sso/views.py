@@ -12,7 +12,7 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import login
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
@@ -21,8 +21,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from carryover.accounts.models import User
 from carryover.accounts.signin import client_ip
+from carryover.ratelimit import CacheError
 from carryover.sso.errors import SignOnError
 from carryover.sso.flow import PendingSignOn, exchange_code, fetch_profile, start_sign_on
 from carryover.sso.providers import CLASSLINK, CLEVER, get_provider
@@ -69,25 +69,27 @@ def _take(request: HttpRequest, state: str) -> PendingSignOn | None:
 
 def _claim_code(provider: str, code: str) -> bool:
     """True the first time this code is seen; used codes are remembered for longer than
-    any provider lets a code live, so a replay is refused before it reaches the provider."""
+    any provider lets a code live, so a replay is refused before it reaches the provider.
+    Without the cache a replay cannot be told apart, so the sign-on is refused (503)."""
     digest = hashlib.sha256(code.encode()).hexdigest()
-    return cache.add(f"sso:used-code:{provider}:{digest}", 1, max(settings.SSO_STATE_MAX_AGE, 900))
+    try:
+        return bool(
+            cache.add(f"sso:used-code:{provider}:{digest}", 1, max(settings.SSO_STATE_MAX_AGE, 900))
+        )
+    except (CacheError, OSError) as exc:
+        raise SignOnError("cache_unavailable", f"replay guard: {exc}") from exc
 
 
 def _refuse(request: HttpRequest, provider: str, error: SignOnError) -> HttpResponse:
-    signed_out: User | None = None
-    if request.user.is_authenticated:
-        # A failed sign-on on a shared classroom device must not leave the previous
-        # person signed in.
-        signed_out = request.user  # type: ignore[assignment]
-        logout(request)
+    # Whoever is signed in stays signed in: anyone can send a browser to a callback URL
+    # with a made-up state, and that must not sign a teacher out in the middle of a
+    # lesson. (A successful sign-on as someone else replaces the session: `login`.)
     record_sign_on_failure(
         provider=provider,
         reason=error.code,
         detail=error.detail,
         account_id=error.account_id,
         ip_address=client_ip(request),
-        signed_out=signed_out,
     )
     label = {CLEVER: "Clever", CLASSLINK: "ClassLink"}.get(provider, provider)
     return render(

@@ -14,17 +14,28 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from carryover.accounts import selectors, signin
-from carryover.accounts.errors import AccountsError, ImportFileError, SignInThrottled
+from carryover.accounts.errors import (
+    AccountsError,
+    ImportFileError,
+    OldAccountEnded,
+    RecordsMoved,
+    SignInSlip,
+    SignInThrottled,
+    SignInUnavailable,
+)
 from carryover.accounts.models import Role, User
 from carryover.accounts.services import LegacyStudentInput, create_legacy_students, reset_passcode
+from carryover.merging.limits import list_get_records_pauses
 from carryover.progress import selectors as progress_selectors
+from carryover.sso.selectors import get_account_sign_on_provider, provider_label
 from carryover.web.forms import (
     AddStudentForm,
     PastedLineError,
@@ -75,7 +86,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == Role.SCHOOL_ADMIN:
         return redirect("web:school")
     if user.is_support:
-        return redirect("admin:index")
+        # The support console (/support/) comes with issue 12.1; until then, Plan B.
+        return redirect("matching:plan_b")
     raise Http404("No page for this account.")
 
 
@@ -84,7 +96,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
-    """The student form and the staff form on one page; one generic error for each."""
+    """The student form and the staff form on one page; one generic error for each.
+
+    A typing slip is answered at once (400); wrong details get the one generic answer
+    (200); too many tries 429; an old account whose records moved, after its right
+    passcode, says where they went (409); no way to count tries, 503."""
     if request.method == "GET" and request.user.is_authenticated:
         return redirect(_safe_next(request) or reverse("web:home"))
 
@@ -95,34 +111,46 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     staff_form = StaffSignInForm()
     panel = "staff" if request.GET.get("staff") else "student"
     error = ""
+    moved: RecordsMoved | OldAccountEnded | None = None
     status = 200
     if request.method == "POST":
         panel = "staff" if request.POST.get("panel") == "staff" else "student"
-        if panel == "student":
-            student_form = StudentSignInForm(request.POST)
-            student_form.is_valid()  # never invalid: empty fields go down the one path
-            data = student_form.cleaned_data
-            error = signin.GENERIC_SIGN_IN_ERROR
-            try:
+        user: User | None = None
+        try:
+            if panel == "student":
+                student_form = StudentSignInForm(request.POST)
+                student_form.is_valid()  # never invalid: slips are the service's to answer
+                data = student_form.cleaned_data
+                error = str(signin.GENERIC_SIGN_IN_ERROR)
                 user = signin.sign_in_legacy_student(
                     request,
                     account_number=data.get("account_number", ""),
                     username=data.get("username", ""),
                     passcode=data.get("passcode", ""),
                 )
-            except SignInThrottled as exc:
-                user, error, status = None, exc.message, 429
-        else:
-            staff_form = StaffSignInForm(request.POST)
-            staff_form.is_valid()
-            data = staff_form.cleaned_data
-            error = signin.GENERIC_STAFF_SIGN_IN_ERROR
-            try:
-                user = signin.sign_in_staff(
+            else:
+                staff_form = StaffSignInForm(request.POST)
+                staff_form.is_valid()
+                data = staff_form.cleaned_data
+                error = str(signin.GENERIC_STAFF_SIGN_IN_ERROR)
+                result = signin.sign_in_staff(
                     request, email=data.get("email", ""), password=data.get("password", "")
                 )
-            except SignInThrottled as exc:
-                user, error, status = None, exc.message, 429
+                if result is not None and not result.signed_in:
+                    return _to_second_factor(request)
+                user = result.user if result is not None else None
+        except SignInSlip as exc:
+            error, status = exc.message, 400
+        except SignInThrottled as exc:
+            error, status = exc.message, 429
+        except (RecordsMoved, OldAccountEnded) as exc:
+            error, moved, status = "", exc, 409
+        except SignInUnavailable as exc:
+            response = render(
+                request, "web/sign_in_unavailable.html", {"message": exc.message}, status=503
+            )
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         if user is not None:
             return HttpResponseRedirect(_safe_next(request) or reverse("web:home"))
     return render(
@@ -133,17 +161,27 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             "staff_form": staff_form,
             "panel": panel,
             "error": error,
+            "moved": moved,
+            "moved_provider_label": provider_label(moved.provider) if moved else "",
             "next": _safe_next(request) or "",
         },
         status=status,
     )
 
 
+def _to_second_factor(request: HttpRequest) -> HttpResponse:
+    target = reverse("web:second_factor")
+    next_url = _safe_next(request)
+    if next_url:
+        target += "?" + urlencode({"next": next_url})
+    return HttpResponseRedirect(target)
+
+
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     signin.sign_out(request)
     logout(request)
-    messages.info(request, "You are signed out. See you next time!")
+    messages.info(request, _("You are signed out. See you next time!"))
     return redirect("web:sign_in")
 
 
@@ -160,11 +198,16 @@ def student_home(request: HttpRequest) -> HttpResponse:
         tracks=progress_selectors.list_tracks(),
         progress=progress_selectors.list_progress(student=student),
     )
+    school_provider = (
+        get_account_sign_on_provider(student.account_id) if student.is_legacy else None
+    )
     return render(
         request,
         "web/student_home.html",
         {
             "student": student,
+            "school_provider": school_provider,
+            "school_provider_label": provider_label(school_provider),
             "ladders": ladders,
             "finished_count": sum(1 for ladder in ladders if ladder.finished),
         },
@@ -320,6 +363,7 @@ def _render_student(
             "history": history,
             "sections": list(selectors.list_sections_of_student(student=student, actor=actor)),
             "passcode_form": passcode_form or ResetPasscodeForm(),
+            "pauses": list_get_records_pauses(student=student),
         },
     )
 

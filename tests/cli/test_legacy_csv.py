@@ -121,8 +121,8 @@ def test_unknown_and_repeated_columns_are_refused_not_ignored():
     found = problems(b"username,passcode,class,teacher emial,username\nm,1,R,x,m\n")
 
     assert found == [
-        "line 1: unknown column(s) 'teacher emial'; the columns are username, passcode, "
-        "class and (optional) teacher_email",
+        "line 1: unknown column(s) 'teacher emial'; the columns are username, passcode "
+        "(or passcode_hash), class and (optional) teacher_email",
         "line 1: column(s) named twice: username",
     ]
 

@@ -27,7 +27,7 @@ def test_a_legacy_student_signs_in_and_sees_their_tracks_ladder(page, shot, lega
     student.get_by_label("Username").fill("mayar7")
     student.get_by_label("Passcode").fill("4321")
     student.get_by_role("button", name="Sign in").click()
-    expect(student.get_by_role("alert")).to_have_text(GENERIC_SIGN_IN_ERROR)
+    expect(student.get_by_role("alert")).to_have_text(str(GENERIC_SIGN_IN_ERROR))
     expect(student.get_by_label("Passcode")).to_have_value("")
     shot("wrong passcode")
 

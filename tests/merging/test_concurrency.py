@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from django.contrib.auth import hashers
 from django.db import connection
+from django.test import Client
 
 from carryover.accounts.models import SeatState, User
+from carryover.audit.models import AuditEvent, EventType
 from carryover.merging.engine import merge_legacy_student
-from carryover.merging.errors import MergeError
+from carryover.merging.errors import MergeError, NoMatchingAccount
 from carryover.merging.getrecords import OldDetails, merge_verified, verify_old_account
 from carryover.merging.models import GetRecordsGuard, Merge
 from carryover.progress.models import PracticeRecord
@@ -64,7 +66,7 @@ def test_a_hundred_parallel_wrong_guesses_verify_at_most_ten_real_hashes(
                 real_checks.append(password)
         return original(password, encoded, setter, preferred)
 
-    monkeypatch.setattr("carryover.merging.getrecords.check_password", counting)
+    monkeypatch.setattr("carryover.passcodes.check_password", counting)
 
     def guess(i: int) -> Any:
         details = OldDetails(username="mayar7", passcode=f"guess{i}", account_number="314159")
@@ -86,6 +88,7 @@ def test_a_hundred_parallel_wrong_guesses_verify_at_most_ten_real_hashes(
 
 
 def test_twenty_concurrent_confirms_merge_exactly_once(legacy_student, rostered_student):
+    """One student's double taps and retries: the idempotent path."""
     PracticeRecordFactory.create_batch(30, student=legacy_student)
     ids_before = set(PracticeRecord.objects.values_list("id", flat=True))
 
@@ -106,6 +109,106 @@ def test_twenty_concurrent_confirms_merge_exactly_once(legacy_student, rostered_
         set(PracticeRecord.objects.filter(student=rostered_student).values_list("id", flat=True))
         == ids_before
     )
+
+
+def test_two_students_racing_for_one_old_account_merge_it_into_exactly_one(legacy_student, account):
+    """Two different children both typed the right old details (twins sharing a sheet,
+    or a classmate who learned the passcode) and confirm at the same moment, ten times
+    each: exactly one of them gets the records, every row once, and the other is told
+    the one generic answer."""
+    PracticeRecordFactory.create_batch(30, student=legacy_student)
+    ids_before = set(PracticeRecord.objects.values_list("id", flat=True))
+    twins = list(RosteredStudentFactory.create_batch(2, account=account))
+    for twin in twins:  # both previews verify the passcode
+        details = OldDetails(username="mayar7", passcode="1234", account_number="314159")
+        assert (
+            verify_old_account(
+                student=twin, details=details, actor=twin, on_behalf_of=None, ip_address=None
+            ).pk
+            == legacy_student.pk
+        )
+
+    def confirm(i: int) -> Any:
+        twin = User.objects.get(pk=twins[i % 2].pk)
+        return merge_verified(
+            legacy_id=legacy_student.pk, student=twin, actor=twin, on_behalf_of=None
+        ).merge
+
+    results = run_together(20, confirm)
+
+    merge = Merge.objects.get()
+    winner = merge.target_id
+    assert winner in {t.pk for t in twins}
+    loser = next(t.pk for t in twins if t.pk != winner)
+    for i, result in enumerate(results):
+        if twins[i % 2].pk == winner:
+            assert not isinstance(result, Exception), result
+            assert result.pk == merge.pk
+        else:
+            assert isinstance(result, NoMatchingAccount), result
+    assert set(PracticeRecord.objects.values_list("id", flat=True)) == ids_before
+    assert set(PracticeRecord.objects.filter(student_id=winner).values_list("id", flat=True)) == (
+        ids_before
+    )
+    assert not PracticeRecord.objects.filter(student_id=loser).exists()
+    assert User.objects.get(pk=legacy_student.pk).merged_into_id == winner
+    assert AuditEvent.objects.filter(event_type=EventType.MERGE_CREATED).count() == 1
+
+
+LOOK_ALIKES = ("mayar7", "MAYAR7", "\uff4dayar7", "MaYaR7", "\uff2d\uff21\uff39\uff21\uff32\uff17")
+
+
+def test_parallel_guesses_in_look_alike_spellings_at_both_doors_verify_at_most_ten_real_hashes(
+    legacy_student, account, monkeypatch, settings
+):
+    """A hundred wrong guesses at once, half at the sign-in form (as anonymous
+    visitors, with five spellings of the username), half at Get Records (a hundred
+    different students): one count per old account, so at most ten real verifications,
+    one lock, one lock audit row."""
+    settings.SIGN_IN_FAILURES_PER_15_MIN = 1000
+    settings.SIGN_IN_IP_FAILURES_PER_15_MIN = 1000
+    students = list(RosteredStudentFactory.create_batch(50, account=account))
+    real_hash = legacy_student.password
+    real_checks = []
+    lock = threading.Lock()
+    original = hashers.check_password
+
+    def counting(password, encoded, setter=None, preferred="default"):
+        if encoded == real_hash:
+            with lock:
+                real_checks.append(password)
+        return original(password, encoded, setter, preferred)
+
+    monkeypatch.setattr("carryover.passcodes.check_password", counting)
+
+    def guess(i: int) -> Any:
+        spelling = LOOK_ALIKES[i % len(LOOK_ALIKES)]
+        if i % 2:
+            response = Client().post(
+                "/sign-in/",
+                {
+                    "panel": "student",
+                    "account_number": "314159",
+                    "username": spelling,
+                    "passcode": f"guess{i}",
+                },
+                REMOTE_ADDR=f"10.2.{i // 250}.{i % 250}",
+            )
+            return response.status_code
+        student = students[i // 2]
+        details = OldDetails(username=spelling, passcode=f"guess{i}", account_number="314159")
+        return verify_old_account(
+            student=student, details=details, actor=student, on_behalf_of=None, ip_address=None
+        )
+
+    results = run_together(100, guess)
+
+    assert all(r == 200 or isinstance(r, MergeError) for r in results), results
+    assert len(real_checks) <= GetRecordsGuard.LOCK_AFTER
+    guard = GetRecordsGuard.objects.get(legacy=legacy_student)
+    assert (guard.failures, guard.pending) == (GetRecordsGuard.LOCK_AFTER, 0)
+    assert guard.locked_at is not None
+    assert AuditEvent.objects.filter(event_type=EventType.GET_RECORDS_LOCKED).count() == 1
 
 
 def test_crossed_merges_never_hang_and_never_lose_rows(account, teacher, support_staff):

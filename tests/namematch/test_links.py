@@ -36,7 +36,12 @@ def test_usernames_that_resemble_the_names_are_suggested_with_reasons() -> None:
     assert by_student[3].legacy is not None and by_student[3].legacy.username == "bobbys"
     assert "username mayar7 resembles Maya Ramírez" in by_student[1].reasons
     assert "grade 3 → 4" in by_student[1].reasons
-    assert by_student[1].decision == "sure"
+    # A school's four old accounts: the resemblance makes mayar7 Maya's by far, and
+    # "likely" is left to the calibrated probability (a sure Plan B row's).
+    assert by_student[1].probability > max(
+        [0.0, *(c.probability for c in by_student[1].candidates[1:])]
+    )
+    assert (by_student[1].decision == "sure") == (by_student[1].probability >= 0.999)
     assert by_student[4].decision != "sure"
     assert [r.student for r in results[:4]] == [MAYA, JOSE, ROBERT, LILY]
 
@@ -112,3 +117,39 @@ def test_a_username_that_fits_many_old_accounts_is_weak_evidence() -> None:
     results = suggest_links([MAYA, *classmates()], legacy, today=TODAY)
 
     assert results[0].decision != "sure"
+
+
+def test_a_username_built_from_the_preferred_name_links_the_student() -> None:
+    kevin = student(12, "Minh", "Nguyen", preferred="Kevin")
+
+    results = suggest_links([kevin, *classmates()], [_legacy("kevinn4")], today=TODAY)
+
+    assert results[0].legacy is not None and results[0].legacy.username == "kevinn4"
+    assert "username kevinn4 resembles Minh Nguyen" in results[0].reasons
+
+
+def test_the_class_of_year_in_a_username_speaks_for_the_grade_it_names() -> None:
+    # 2025-26: a fourth grader finishes grade 12 in 2034, a first grader in 2037.
+    fourth = student(13, "Maya", "Ramírez", "4")
+    first = student(14, "Maya", "Ramírez", "1", teacher="Ben Ortiz")
+
+    results = suggest_links([fourth, first], [_legacy("mramirez2034", old_grade=None)], today=TODAY)
+
+    by_student = {r.student.id: r for r in results}
+    assert by_student[13].legacy is not None
+    assert "username mramirez2034: class of 2034 fits grade 4" in by_student[13].reasons
+    assert by_student[14].legacy is None
+    other = next(c for c in by_student[14].candidates if c.legacy.username == "mramirez2034")
+    assert "username mramirez2034: class of 2034 does not fit grade 1" in other.reasons
+
+
+def test_likely_means_the_calibrated_probability_of_a_sure_plan_b_row() -> None:
+    legacy = [_legacy("jdiaz2"), _legacy("mayar7"), _legacy("bobbys"), _legacy("tiger22")]
+
+    results = suggest_links([MAYA, JOSE, ROBERT, LILY, *classmates()], legacy, today=TODAY)
+
+    for r in results:
+        assert (r.decision == "sure") <= (r.probability >= 0.999)
+        for c in r.candidates:
+            if r.legacy is not None and c.legacy == r.legacy:
+                assert c.probability == r.probability

@@ -43,7 +43,6 @@ def _sure(result: MatchResult, expected: RosterStudent) -> None:
         ("MAYA RAMIREZ", "mayar7", MAYA, "username mayar7 resembles Maya Ramírez"),
         ("Díaz, José", "jdiaz2", JOSE, "typed as Last, First"),
         ("Ramirez Maya", "mayar7", MAYA, "swapped"),
-        ("Bobby Smith", "rsmith", ROBERT, "nickname Bobby ↔ Robert"),
         ("Bob Smith", "tiger22", ROBERT, "preferred name Bob"),
         ("Jonahtan Whitaker", "panda15", JONATHAN, "typo Jonahtan ↔ Jonathan"),
         ("Jonathan Whitakre", "panda15", JONATHAN, "typo Whitakre ↔ Whitaker"),
@@ -75,6 +74,15 @@ def test_initials_find_the_student_and_say_so() -> None:
     assert any("initial W. ↔ Whitaker" in r for r in family_initial.reasons)
 
 
+def test_a_nickname_finds_the_formal_name_and_says_so() -> None:
+    result = _one(row("Bobby Smith", "rsmith"))
+
+    assert result.student == ROBERT
+    assert "nickname Bobby ↔ Robert" in result.reasons
+    assert result.probability >= 0.99
+    assert result.candidates[0].probability == result.probability
+
+
 def test_the_username_tells_the_typed_nickname_from_the_formal_name() -> None:
     result = _one(row("Bobby Smith", "robertsm"))
 
@@ -99,7 +107,11 @@ def test_grade_progression_and_practice_levels_pick_between_namesakes() -> None:
         [student(20, "Liam", "Johnson", "5"), student(21, "Liam", "Johnson", "K")],
     )[0]
 
-    _sure(by_grade, older)
+    # The grade picks the older Liam; with one namesake in a grade that does not fit,
+    # the row is his, though a child of this name may have left (not sure).
+    assert by_grade.student == older
+    assert by_grade.probability > 0.98
+    assert all(c.probability < 0.01 for c in by_grade.candidates if c.student == younger)
     assert "grade 3 → 4" in by_grade.reasons
     assert by_tracks.student is not None and by_tracks.student.id == 20
     other = next(c for c in by_tracks.candidates if c.student.id == 21)

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import carryover.namematch
 
 PACKAGE = Path(carryover.namematch.__file__).parent
@@ -74,3 +76,45 @@ print("ok")
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+INSIDE = "NAMEMATCH_PURITY_RUN"
+
+
+@pytest.mark.skipif(bool(os.environ.get(INSIDE)), reason="the run this test starts")
+def test_the_pure_tests_run_without_django() -> None:
+    """tests/namematch passes with no Django settings, no pytest-django, and without the
+    project's conftest (which needs the database), and Django is never imported."""
+    root = PACKAGE.parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env[INSIDE] = "1"
+    guard = root / "tests" / "namematch" / "_no_django.py"
+    done = subprocess.run(  # noqa: S603 - our own interpreter and tests
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:django",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "tests.namematch._no_django",
+            "--confcutdir",
+            str(root / "tests" / "namematch"),
+            "-W",
+            "ignore::pytest.PytestConfigWarning",
+            str(root / "tests" / "namematch"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=root,
+    )
+    assert guard.exists()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert " passed" in done.stdout
+    assert "django was imported" not in done.stdout

@@ -46,8 +46,11 @@ def test_json_prints_one_array_with_a_decision_per_row_and_stores_nothing(world,
     maya = world.rostered["maya"]
     assert rows[0]["typed_name"] == "Maya Ramirez"
     assert rows[0]["student"] == {"id": maya.pk, "sourced_id": maya.sis_id, "name": "Maya Ramirez"}
-    assert rows[0]["score"] == 1.0
+    assert rows[0]["probability"] >= 0.999  # sure: a calibrated 99.9% at least
+    assert 0.99 < rows[0]["score"] <= 1.0  # the raw score beside it
     assert rows[0]["candidates"][0]["id"] == maya.pk
+    assert rows[0]["candidates"][0]["probability"] == rows[0]["probability"]
+    assert rows[2]["probability"] == rows[2]["candidates"][0]["probability"] < 0.999
     assert "same name Maya Ramirez" in rows[0]["candidates"][0]["reasons"]
     assert {c["id"] for c in rows[2]["candidates"]} == {
         world.rostered["sam_a"].pk,
@@ -66,9 +69,9 @@ def test_the_text_output_lists_each_row(world, filled):
     assert "mayar7" in out and "Maya Ramirez" in out and "sure" in out
     assert "Nothing was stored or merged." in out
     lines = {line.split()[2]: line for line in out.splitlines() if line.startswith("row ")}
-    assert " sure    1.00  Maya Ramirez (" in lines["mayar7"]
-    # The child who left: no student proposed, so no score either.
-    assert lines["zed"].endswith(" none       -  -")
+    assert " sure " in lines["mayar7"] and "%  Maya Ramirez (" in lines["mayar7"]
+    # The child who left: no student proposed, so no probability either.
+    assert lines["zed"].endswith(" none" + " " * 10 + "-  -")
 
 
 def test_merge_sure_without_commit_is_a_dry_run(world, filled):

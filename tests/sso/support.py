@@ -31,15 +31,22 @@ def failures(reason: str) -> list[AuditEvent]:
 
 
 def assert_refused(
-    client: Client, response: Any, reason: str, *, status: int, before: tuple[int, int, int]
+    client: Client,
+    response: Any,
+    reason: str,
+    *,
+    status: int,
+    before: tuple[int, int, int],
+    still_signed_in: int | None = None,
 ) -> AuditEvent:
-    """A clear page with the right status, no signed-in session, nothing written but one
-    audit row of the failure."""
+    """A clear page with the right status, nobody newly signed in (whoever was signed in
+    before, `still_signed_in`, stays), nothing written but one audit row of the failure."""
     assert response.status_code == status, response.content[:300]
     page = response.content.decode()
     assert f'data-reason="{reason}"' in page
     assert "We couldn&#x27;t sign you in" in page or "We couldn't sign you in" in page
-    assert signed_in_user_id(client) is None
+    expected = str(still_signed_in) if still_signed_in is not None else None
+    assert signed_in_user_id(client) == expected
     assert counts() == before
     [event] = failures(reason)
     return event

@@ -154,7 +154,7 @@ def test_a_teacher_cannot_open_a_colleague_or_a_gone_student(
         ("rostered_student", "/me/"),
         ("teacher", "/classes/"),
         ("school_admin", "/school/"),
-        ("support_staff", "/admin/"),
+        ("support_staff", "/plan-b/"),
     ],
 )
 def test_home_sends_each_role_to_its_page(client, world, persona, target):

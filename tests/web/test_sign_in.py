@@ -8,6 +8,7 @@ from django.utils import timezone
 from carryover.accounts.models import SeatState
 from carryover.accounts.signin import GENERIC_SIGN_IN_ERROR, GENERIC_STAFF_SIGN_IN_ERROR
 from carryover.audit.models import AuditEvent, EventType
+from carryover.merging.models import GetRecordsGuard
 from tests.accounts.factories import LegacyStudentFactory
 from tests.conftest import LEGACY_PASSCODE, TEACHER_PASSWORD
 
@@ -81,12 +82,8 @@ def test_signing_in_rotates_the_session_key(client, legacy_student):
     [
         {"account_number": "271828"},  # another account's number
         {"account_number": "999999"},  # no such account
-        {"account_number": ""},
         {"username": "mayar8"},
-        {"username": ""},
         {"passcode": "4321"},
-        {"passcode": ""},
-        {"account_number": "", "username": "", "passcode": ""},
     ],
     ids=lambda f: "+".join(f"{k}={v or 'empty'}" for k, v in f.items()),
 )
@@ -119,8 +116,45 @@ def test_a_student_of_another_account_cannot_sign_in_with_this_number(
     assert _signed_in_id(client) is None
 
 
-@pytest.mark.parametrize("state", [SeatState.MERGED, SeatState.ERASED])
-def test_a_merged_or_erased_student_cannot_sign_in(client, legacy_student, rostered_student, state):
+@pytest.mark.parametrize(
+    ("fields", "field", "text"),
+    [
+        ({"account_number": ""}, "account_number", "Type your account number: six numbers."),
+        ({"account_number": "31415"}, "account_number", "six numbers"),
+        ({"account_number": "3141592"}, "account_number", "six numbers"),
+        ({"account_number": "31415x"}, "account_number", "six numbers"),
+        ({"username": ""}, "username", "Type your username."),
+        ({"passcode": ""}, "passcode", "Type your passcode."),
+        ({"account_number": "", "username": "", "passcode": ""}, "account_number", "Type your"),
+    ],
+    ids=lambda v: (
+        "+".join(f"{k}={x or 'empty'}" for k, x in v.items()) if isinstance(v, dict) else None
+    ),
+)
+def test_a_typing_slip_is_answered_at_once_and_counts_nothing(
+    client, legacy_student, settings, fields, field, text
+):
+    """A blank field or an account number that is not six digits: told at once what to
+    fix, no hash, no audit row, no try counted on any limit."""
+    from tests.accounts.test_signin_throttle import count_hash_checks
+
+    settings.SIGN_IN_FAILURES_PER_15_MIN = 1
+    settings.SIGN_IN_IP_FAILURES_PER_15_MIN = 1
+    with count_hash_checks() as counted:
+        for _ in range(3):
+            response = _student_post(client, **fields)
+            assert response.status_code == 400
+            assert text in response.content.decode()
+
+    assert counted.call_count == 0
+    assert not AuditEvent.objects.exists()
+    assert not GetRecordsGuard.objects.exists()
+    # Both limits (1 failure) are untouched: the right details still sign in.
+    assert _student_post(client).status_code == 302
+
+
+@pytest.mark.parametrize("state", [SeatState.ERASED])
+def test_an_erased_student_cannot_sign_in(client, legacy_student, rostered_student, state):
     legacy_student.seat_state = state
     legacy_student.is_active = False
     if state == SeatState.MERGED:
@@ -162,7 +196,6 @@ def test_a_teacher_signs_in_with_email_and_goes_to_their_classes(client, teacher
     [
         ("tess@maple.example", "wrong-password"),
         ("nobody@maple.example", TEACHER_PASSWORD),
-        ("", ""),
     ],
 )
 def test_a_wrong_staff_combination_gets_one_generic_answer(client, teacher, email, password):

@@ -184,7 +184,8 @@ class Command(BaseCommand):
         lines += _table(rows)
         lines += [
             "",
-            f"Support staff (superuser; also {base}/admin/):",
+            "Support staff (the Support role; the Django admin is for developers: "
+            "carryover support add EMAIL --superuser):",
             *_table([("email", "password"), (people.SUPPORT_EMAIL, people.SUPPORT_PASSWORD)]),
             "",
             "Rostered students (Maya Ramirez, ...) sign in through Clever; which old username "

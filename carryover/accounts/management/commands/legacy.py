@@ -3,7 +3,8 @@
 and `carryover legacy purge [--account NNNNNN] [--commit]`.
 
 Creates hand-made (legacy) student accounts from a CSV with the columns
-`username,passcode,class,teacher_email` (see `carryover.accounts.legacy_csv` for the
+`username,passcode,class,teacher_email`, or `passcode_hash` instead of `passcode` for
+accounts moved from another system with their hashes (see `carryover.accounts.legacy_csv` for the
 accepted shapes and encodings). Unknown classes and teachers are created. All or
 nothing: one bad line refuses the whole file, and every bad line is listed.
 """
@@ -33,7 +34,8 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         imp = actions.add_parser(
             "import",
-            help="Create legacy students from a CSV: username,passcode,class,teacher_email.",
+            help="Create legacy students from a CSV: username,passcode,class,teacher_email "
+            "(or passcode_hash instead of passcode).",
         )
         imp.add_argument("file", metavar="FILE", help="The CSV file (UTF-8).")
         imp.add_argument("--account", required=True, help="The six-digit account number.")
@@ -70,6 +72,7 @@ class Command(BaseCommand):
             LegacyStudentInput(
                 username=row.username,
                 passcode=row.passcode,
+                passcode_hash=row.passcode_hash,
                 section_name=row.class_name,
                 teacher_email=row.teacher_email,
                 line=row.line,

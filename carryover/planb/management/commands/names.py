@@ -20,7 +20,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from carryover.accounts.management.base import get_account_by_number
-from carryover.namematch.types import MatchResult, RosterStudent
+from carryover.namematch.types import MatchResult, RosterStudent, percent
 from carryover.planb.errors import LoginsFileError, NameMatchRefused
 from carryover.planb.jobs.merging import list_mergeable_rows, run_merge_job, start_merge
 from carryover.planb.models import NameMatchJob
@@ -43,9 +43,15 @@ def row_json(result: MatchResult) -> dict[str, Any]:
         "decision": result.decision,
         "student": _student(result.student),
         "score": result.score,
+        "probability": result.probability,
         "reasons": list(result.reasons),
         "candidates": [
-            {**(_student(c.student) or {}), "score": c.score, "reasons": list(c.reasons)}
+            {
+                **(_student(c.student) or {}),
+                "score": c.score,
+                "probability": c.probability,
+                "reasons": list(c.reasons),
+            }
             for c in result.candidates
         ],
     }
@@ -171,8 +177,8 @@ class Command(BaseCommand):
             if student is not None
             else "-"
         )
-        # A score belongs to a proposed student; without one there is nothing to score.
-        score = f"{result.score:5.2f}" if student is not None else "    -"
+        # A probability belongs to a proposed student; without one there is nothing to say.
+        score = f"{percent(result.probability):>8}" if student is not None else "       -"
         text = (
             f"row {result.row.row_number:>4}  {result.row.username:<16} "
             f"{result.row.typed_name!r:<28} {result.decision:<6} {score}  {who}"
