@@ -126,5 +126,7 @@ def test_the_per_address_sign_in_limit_counts_each_client_behind_the_proxy(
         ).status_code
         == 429
     )
+    # Throttled attempts are summarised per identity and address and window: the rows
+    # name the throttled school's address, never the proxy's or the forged one.
     throttled = AuditEvent.objects.filter(event_type=EventType.USER_SIGN_IN_THROTTLED)
-    assert sorted(throttled.values_list("ip_address", flat=True)) == ["203.0.113.7"] * 2
+    assert set(throttled.values_list("ip_address", flat=True)) == {"203.0.113.7"}
