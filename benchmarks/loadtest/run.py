@@ -637,7 +637,8 @@ def main(argv: list[str] | None = None) -> int:
         db_workers=args.db_workers,
         clever_data=str(clever),
         # The load comes from 20 classroom addresses; Plan B's 500 rows match in the request.
-        extra_env={"LOG_LEVEL": "WARNING"},
+        # The admin signs in with the password alone (the TOTP step is not what is measured).
+        extra_env={"LOG_LEVEL": "WARNING", "STAFF_SECOND_FACTOR": "0"},
     )
     try:
         print(f"work folder {workdir}; preparing the database ...", flush=True)
