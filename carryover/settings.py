@@ -20,6 +20,24 @@ from django.core.exceptions import ImproperlyConfigured
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+def _logging_config(level: str, style: str) -> dict[str, object]:
+    from carryover.ops.logs import logging_config
+
+    config = logging_config(level)
+    if style == "text":
+        config["formatters"] = {
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        }
+        config["handlers"]["console"]["formatter"] = "text"  # type: ignore[index]
+    return config
+
+
+def _check_trusted_proxies(values: list[str]) -> None:
+    from carryover.ops.proxy import parse_networks
+
+    parse_networks(values)
+
+
 def env_str(name: str, default: str | None = None) -> str | None:
     """A setting from NAME, or from the file named by NAME_FILE (Docker/K8s secrets)."""
     file_path = os.environ.get(f"{name}_FILE")
@@ -65,6 +83,13 @@ PRODUCTION = MODE == "production"
 VAR_DIR = Path(os.environ.get("CARRYOVER_VAR_DIR", Path.cwd() / "var")).resolve()
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    # A debug server shows settings, SQL and every local variable on an error page, and
+    # keeps every query in memory: never what a school's children should be served by.
+    raise ImproperlyConfigured(
+        "DEBUG must be off in production (CARRYOVER_MODE=production): unset DEBUG or set "
+        "DEBUG=0. To debug, run the development mode on a copy of the data instead."
+    )
 
 
 def _secret_key() -> str:
@@ -123,6 +148,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "hijack",
+    "csp",
     # Before django_tasks_db: its `db_worker` command is ours (the worker's heartbeat and
     # the sweep of stale jobs around django-tasks-db's own worker loop).
     "carryover.jobs",
@@ -142,9 +168,16 @@ INSTALLED_APPS = [
     "carryover.planb",
     "carryover.uploads",
     "carryover.web",
+    "carryover.ops",
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (limits, audit rows, logs) sees the client's address.
+    "carryover.ops.proxy.TrustedProxyMiddleware",
+    # A request id for every log line, and the access log line.
+    "carryover.ops.requestlog.RequestIdMiddleware",
+    # /healthz and /readyz, before the HTTPS redirect and the Host check.
+    "carryover.ops.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -153,8 +186,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "hijack.middleware.HijackUserMiddleware",
+    # Who is signed in (id and role) for the log lines and error reports of the request.
+    "carryover.ops.requestlog.UserContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The Content-Security-Policy header (below).
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "carryover.urls"
@@ -198,8 +235,22 @@ if os.environ.get("TEST_DATABASE_NAME"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- client address behind proxies -------------------------------------------------
+# The proxies (addresses or CIDRs) whose X-Forwarded-For is believed: the client is the
+# right-most address in it that is not one of them. Empty (the default): the header is
+# ignored and the connection's own address counts (carryover/ops/proxy.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+_check_trusted_proxies(TRUSTED_PROXIES)
+
 # --- cache (rate limits) ----------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "REDIS_URL is required in production (CARRYOVER_MODE=production): without a shared "
+        "cache every gunicorn worker keeps its own, so the sign-in and Get Records attempt "
+        "limits and the sign-on code-replay guard only hold per process. Set "
+        "REDIS_URL=redis://host:6379/0."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -311,18 +362,47 @@ if PRODUCTION:
     X_FRAME_OPTIONS = "DENY"
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        # WeasyPrint (the instructions PDF) logs each render's steps and every browser-only
-        # CSS property it skips; the PDF module logs what it refuses to fetch itself.
-        "weasyprint": {"level": "ERROR"},
-    },
+# --- Content-Security-Policy (django-csp) --------------------------------------------
+# Scripts and styles only from our own static files: no inline <script>, no style="..."
+# attributes, no eval, so an injected tag runs nothing. Forms post only to us; sign-on
+# leaves by a link (a GET), so the providers are never a form's target. Pages are never
+# framed (the clickjacking header says the same to older browsers).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
+
+# --- logs and error reports --------------------------------------------------------
+# One JSON object per line on stderr (carryover/ops/logs.py); development prints plain
+# text unless LOG_FORMAT=json.
+LOG_LEVEL = (env_str("LOG_LEVEL") or "INFO").upper()
+LOG_FORMAT = env_str("LOG_FORMAT") or ("json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'text', got {LOG_FORMAT!r}")
+LOGGING = _logging_config(LOG_LEVEL, LOG_FORMAT)
+
+# Errors go to Sentry when SENTRY_DSN is set, personal data scrubbed (carryover/ops/sentry.py).
+SENTRY_DSN = env_str("SENTRY_DSN") or ""
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT") or MODE
+SENTRY_TRACES_SAMPLE_RATE = float(env_str("SENTRY_TRACES_SAMPLE_RATE") or 0)
+if SENTRY_DSN:
+    from carryover.ops.sentry import init as _sentry_init
+
+    _sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
 
 # --- product rules ----------------------------------------------------------------
 # How far in the future a practice client's clock may run before we refuse a record.
@@ -364,6 +444,12 @@ ROSTER_GUARD_MAX_UPDATE_SHARE = float(env_str("ROSTER_GUARD_MAX_UPDATE_SHARE") o
 ROSTER_TEMPORARY_SEAT_DAYS = env_int("ROSTER_TEMPORARY_SEAT_DAYS", 60)
 # Seconds for one HTTP request to Clever or a OneRoster server (connect, read).
 ROSTER_HTTP_TIMEOUT = float(env_str("ROSTER_HTTP_TIMEOUT") or 30)
+# A 429 or 5xx from Clever or a OneRoster server is sent again this many times, after an
+# exponential backoff with jitter from this base, or after the Retry-After it asks for
+# when that is at most the third value (seconds); then the sync fails naming the request.
+PROVIDER_HTTP_RETRIES = env_int("PROVIDER_HTTP_RETRIES", 4)
+PROVIDER_HTTP_BACKOFF_SECONDS = float(env_str("PROVIDER_HTTP_BACKOFF_SECONDS") or 1.0)
+PROVIDER_HTTP_RETRY_AFTER_MAX = float(env_str("PROVIDER_HTTP_RETRY_AFTER_MAX") or 120)
 # Plan B: a logins file of at most this many rows is matched in the upload request;
 # a larger one (a district's) is matched by the background worker, past proxy timeouts.
 PLAN_B_MATCH_IN_REQUEST_ROWS = env_int("PLAN_B_MATCH_IN_REQUEST_ROWS", 2000)
@@ -451,6 +537,11 @@ CLASSLINK_SCOPE = env_str("CLASSLINK_SCOPE") or "openid profile oneroster"
 
 # Seconds for one sign-on HTTP request (token, profile, JWKS) to a provider.
 SSO_HTTP_TIMEOUT = float(env_str("SSO_HTTP_TIMEOUT") or 10)
+# The same for the sign-on calls (token, profile, JWKS); a child is waiting, so fewer and
+# shorter waits.
+SSO_HTTP_RETRIES = env_int("SSO_HTTP_RETRIES", 2)
+SSO_HTTP_BACKOFF_SECONDS = float(env_str("SSO_HTTP_BACKOFF_SECONDS") or 0.25)
+SSO_HTTP_RETRY_AFTER_MAX = float(env_str("SSO_HTTP_RETRY_AFTER_MAX") or 3)
 # How long a started sign-in may take before its state expires (seconds).
 SSO_STATE_MAX_AGE = env_int("SSO_STATE_MAX_AGE", 600)
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "carryover.sso.backends.SignOnBackend"]

@@ -28,6 +28,8 @@ CLEARED = (
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # set in-process by the browser tests' conftest
+    "TRUSTED_PROXIES",
+    "SENTRY_DSN",
 )
 
 
@@ -56,6 +58,8 @@ def production(**env: str) -> dict[str, str]:
         "CARRYOVER_MODE": "production",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "carryover.example.org",
+        # Only named: `check` never connects to it.
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
     }
     values.update(env)
     return {k: v for k, v in values.items() if v is not None}
@@ -71,13 +75,78 @@ def test_production_passes_check_deploy_with_no_warning(tmp_path):
 
 
 def test_check_deploy_does_fail_when_production_is_made_unsafe(tmp_path):
-    # The control for the test above: the same check catches a debug server.
+    # The control for the test above: the same check catches cookies sent over HTTP.
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path, **production(DEBUG="1")
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        tmp_path=tmp_path,
+        **production(SECURE_SSL_REDIRECT="0"),
     )
 
     assert result.returncode != 0
-    assert "security.W018" in result.stderr
+    assert "security.W008" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "true", "on"])
+def test_production_refuses_to_start_with_debug_on(tmp_path, value):
+    result = manage("check", tmp_path=tmp_path, **production(DEBUG=value))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DEBUG must be off in production" in result.stderr
+
+
+def test_development_may_still_turn_debug_off_and_on(tmp_path):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        tmp_path=tmp_path,
+        DEBUG="1",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "True"
+
+
+def test_production_refuses_to_start_without_a_shared_cache(tmp_path):
+    env = production()
+    del env["REDIS_URL"]
+
+    result = manage("check", tmp_path=tmp_path, **env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "REDIS_URL is required in production" in result.stderr
+    # ... and says why, so an operator does not just point it at anything.
+    assert "attempt limits" in result.stderr and "per process" in result.stderr
+
+
+def test_production_with_redis_uses_it_as_the_one_cache(tmp_path):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; c = settings.CACHES['default']; "
+        "print(c['BACKEND'], c['LOCATION'])",
+        tmp_path=tmp_path,
+        **production(REDIS_URL="redis://cache.internal:6379/3"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://cache.internal:6379/3",
+    ]
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "nginx", "10.0.0.1,,bogus"])
+def test_a_bad_trusted_proxy_is_named(tmp_path, value):
+    result = manage("check", tmp_path=tmp_path, TRUSTED_PROXIES=value)
+
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES" in result.stderr
 
 
 def test_production_without_a_secret_key_refuses_to_start(tmp_path):

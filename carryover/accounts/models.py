@@ -54,6 +54,15 @@ class Account(models.Model):
     )
     sso_live_since = models.DateTimeField(null=True, blank=True)
     temporary_seats_until = models.DateField(null=True, blank=True)
+    # A district whose schools share one public address (one NAT) meets the per-address
+    # Get Records limit on go-live morning; support raises it for that account alone
+    # (`carryover account limits`). Empty: GET_RECORDS_IP_FAILURES_PER_15_MIN.
+    get_records_address_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Get Records failures allowed per client address per 15 minutes; "
+        "empty for the setting's default.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = AccountQuerySet.as_manager()
@@ -68,6 +77,11 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=Q(roster_source__in=RosterSource.values),
                 name="account_roster_source_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(get_records_address_limit__isnull=True)
+                | Q(get_records_address_limit__gte=1),
+                name="account_get_records_address_limit_positive",
             ),
         ]
 

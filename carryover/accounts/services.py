@@ -105,6 +105,38 @@ def create_account(
     return account
 
 
+MAX_GET_RECORDS_ADDRESS_LIMIT = 100_000
+
+
+@transaction.atomic(durable=True)
+def set_get_records_address_limit(
+    *, account: Account, limit: int | None, actor: User | None = None
+) -> bool:
+    """Set how many Get Records failures one client address may make per 15 minutes for
+    this account (None: back to GET_RECORDS_IP_FAILURES_PER_15_MIN). Locks the account
+    row; idempotent (answers whether anything changed, and only a change is audited).
+    For support and operators only (the `carryover account limits` command)."""
+    if limit is not None and not 1 <= limit <= MAX_GET_RECORDS_ADDRESS_LIMIT:
+        raise AccountsError(
+            f"The limit must be between 1 and {MAX_GET_RECORDS_ADDRESS_LIMIT:,}.",
+            code="invalid_limit",
+        )
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    old = locked.get_records_address_limit
+    if old == limit:
+        return False
+    locked.get_records_address_limit = limit
+    locked.save(update_fields=["get_records_address_limit"])
+    account.get_records_address_limit = limit
+    record_event(
+        event_type=EventType.ACCOUNT_LIMITS_CHANGED,
+        actor=actor,
+        account=locked,
+        data={"get_records_address_limit": {"old": old, "new": limit}},
+    )
+    return True
+
+
 @transaction.atomic
 def create_staff_member(
     *,

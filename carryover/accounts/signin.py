@@ -67,8 +67,8 @@ def _printable(typed: str | None, limit: int) -> str:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind a proxy the real address is set by SecurityMiddleware/proxy config into
-    # REMOTE_ADDR; we never trust a client-sent X-Forwarded-For here.
+    # carryover.ops.proxy.TrustedProxyMiddleware (first in MIDDLEWARE) has put the client's
+    # address here: X-Forwarded-For read from the right, only from TRUSTED_PROXIES.
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 class EventType(models.TextChoices):
     ACCOUNT_CREATED = "account_created", "Account created"
+    ACCOUNT_LIMITS_CHANGED = "account_limits_changed", "Account attempt limits changed"
     USER_SIGNED_IN = "user_signed_in", "Signed in"
     USER_SIGN_IN_FAILED = "user_sign_in_failed", "Sign-in failed"
     USER_SIGN_IN_THROTTLED = "user_sign_in_throttled", "Sign-in: too many attempts"

@@ -74,12 +74,21 @@ def teacher_limits() -> tuple[ratelimit.Limit, ratelimit.Limit]:
     )
 
 
-def _ip_limit() -> ratelimit.Limit:
-    return ratelimit.Limit(
-        "getrecords.ip15m",
-        getattr(settings, "GET_RECORDS_IP_FAILURES_PER_15_MIN", 100),
-        WINDOW_SECONDS,
-    )
+def address_limit(student: User) -> int:
+    """Get Records failures allowed per client address per 15 minutes for this student's
+    account: the account's own (`Account.get_records_address_limit`, raised for a district
+    behind one NAT) or GET_RECORDS_IP_FAILURES_PER_15_MIN."""
+    account = student.account if student.account_id else None
+    own = account.get_records_address_limit if account is not None else None
+    return own or settings.GET_RECORDS_IP_FAILURES_PER_15_MIN
+
+
+def _address_check(student: User, ip_address: str) -> tuple[ratelimit.Limit, str]:
+    # Counted per (account, address): an old account can only be opened by a student of
+    # its own account, so an address's guesses against one account never need to share a
+    # counter with another account's children behind the same NAT.
+    limit = ratelimit.Limit("getrecords.ip15m", address_limit(student), WINDOW_SECONDS)
+    return limit, f"{student.account_id}|{ip_address}"
 
 
 @dataclass(frozen=True)
@@ -166,7 +175,7 @@ def verify_old_account(
     else:
         checks = [(STUDENT_15_MIN, str(student.pk)), (STUDENT_DAY, str(student.pk))]
     if ip_address:
-        checks.append((_ip_limit(), ip_address))
+        checks.append(_address_check(student, ip_address))
     try:
         reservation = ratelimit.reserve(checks)
         if reservation.refused:

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from carryover.accounts.models import Role, User
+from carryover.accounts.signin import client_ip
 from carryover.audit.models import EventType
 from carryover.audit.services import record_event
 
@@ -30,7 +31,7 @@ def on_hijack_started(
         actor=hijacker,
         on_behalf_of=hijacked,
         subject=hijacked,
-        ip_address=request.META.get("REMOTE_ADDR"),
+        ip_address=client_ip(request),
     )
 
 
@@ -42,5 +43,5 @@ def on_hijack_ended(
         actor=hijacker,
         on_behalf_of=hijacked,
         subject=hijacked,
-        ip_address=request.META.get("REMOTE_ADDR"),
+        ip_address=client_ip(request),
     )

@@ -17,6 +17,7 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
 
+from carryover import http_retry
 from carryover.sso.errors import SignOnError
 from carryover.sso.oidc import IdTokenClaims, validate_id_token
 from carryover.sso.profiles import (
@@ -65,7 +66,7 @@ class TokenResponse:
 
 
 def _client(provider: ProviderConfig, redirect_uri: str) -> OAuth2Session:
-    return OAuth2Session(
+    client = OAuth2Session(
         client_id=provider.client_id,
         client_secret=provider.client_secret,
         redirect_uri=redirect_uri,
@@ -73,6 +74,9 @@ def _client(provider: ProviderConfig, redirect_uri: str) -> OAuth2Session:
         code_challenge_method="S256",
         token_endpoint_auth_method=provider.token_auth_method,
     )
+    # A 429 or 5xx from the token endpoint is sent again (briefly: a child is waiting).
+    http_retry.mount(client, http_retry.sign_on_policy())
+    return client
 
 
 def start_sign_on(
@@ -133,11 +137,12 @@ def exchange_code(*, provider: ProviderConfig, pending: PendingSignOn, code: str
 def _api_get(provider: ProviderConfig, path: str, access_token: str) -> Any:
     url = f"{provider.api_base}{path}"
     try:
-        response = requests.get(
-            url,
-            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-            timeout=settings.SSO_HTTP_TIMEOUT,
-        )
+        with http_retry.mount(requests.Session(), http_retry.sign_on_policy()) as session:
+            response = session.get(
+                url,
+                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+                timeout=settings.SSO_HTTP_TIMEOUT,
+            )
     except requests.RequestException as exc:
         raise SignOnError("provider_unreachable", f"GET {path}: {exc.__class__.__name__}") from exc
     if response.status_code != 200:

@@ -19,6 +19,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from carryover import http_retry
 from carryover.sso.errors import SignOnError
 from carryover.sso.providers import ProviderConfig
 
@@ -40,7 +41,8 @@ class IdTokenClaims:
 
 def _get_json(url: str) -> Any:
     try:
-        response = requests.get(url, timeout=settings.SSO_HTTP_TIMEOUT)
+        with http_retry.mount(requests.Session(), http_retry.sign_on_policy()) as session:
+            response = session.get(url, timeout=settings.SSO_HTTP_TIMEOUT)
     except requests.RequestException as exc:
         raise SignOnError("provider_unreachable", f"GET {url}: {exc.__class__.__name__}") from exc
     if response.status_code != 200:

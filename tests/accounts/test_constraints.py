@@ -271,6 +271,14 @@ def test_an_unknown_roster_source_is_refused(account):
     )
 
 
+def test_a_get_records_address_limit_of_zero_is_refused(account):
+    # Zero would lock a whole account out of Get Records; "the default" is NULL.
+    assert_refused(
+        lambda: Account.objects.filter(pk=account.pk).update(get_records_address_limit=0),
+        Account.objects.all(),
+    )
+
+
 def test_an_account_is_never_deleted(account):
     with pytest.raises(PermissionError):
         account.delete()
@@ -388,6 +396,7 @@ def test_only_an_inactive_rostered_person_is_archived(legacy_student, rostered_s
 TESTED_CONSTRAINTS = {
     "account_number_six_digits",
     "account_roster_source_valid",
+    "account_get_records_address_limit_positive",
     "school_name_unique",
     "school_sis_id_unique",
     "legacy_username_unique_per_account",

@@ -67,10 +67,20 @@ def page(browser: Browser, live_server: Any) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)  # type: ignore[arg-type]
     context.set_default_timeout(10_000)
     opened = context.new_page()
+    # The Content-Security-Policy allows no inline script or style: a page that still
+    # needs one is broken for real users, so any refusal Chromium reports fails the test.
+    refusals: list[str] = []
+    opened.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     try:
         yield opened
     finally:
         context.close()
+    assert not refusals, f"the page broke the Content-Security-Policy: {refusals}"
 
 
 @pytest.fixture

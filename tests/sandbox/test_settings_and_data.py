@@ -46,6 +46,7 @@ def test_production_refuses_to_start_with_the_sandbox_on() -> None:
         CARRYOVER_MODE="production",
         SECRET_KEY="x" * 50,
         ALLOWED_HOSTS="carryover.example",
+        REDIS_URL="redis://127.0.0.1:6379/0",
         SANDBOX_ENABLED="1",
     )
     assert result.returncode != 0
@@ -60,6 +61,7 @@ def test_production_defaults_are_the_real_providers() -> None:
         CARRYOVER_MODE="production",
         SECRET_KEY="x" * 50,
         ALLOWED_HOSTS="carryover.example",
+        REDIS_URL="redis://127.0.0.1:6379/0",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.db.models import Count, Q
 
@@ -58,4 +59,10 @@ def describe_account(account: Account) -> list[str]:
         f" ({people['legacy']} including merged and erased)",
         f"  rostered students: {people['rostered']}",
         f"  teachers:        {people['teachers']}, school admins: {people['admins']}",
+        "  Get Records failures per address per 15 min: "
+        + (
+            f"{account.get_records_address_limit} (this account's own)"
+            if account.get_records_address_limit
+            else f"{settings.GET_RECORDS_IP_FAILURES_PER_15_MIN} (the default)"
+        ),
     ]

@@ -1,7 +1,9 @@
 """GET JSON from a roster API; every failure becomes a SourceError naming the request.
 
-Timeouts, refused connections, 401/403, other non-2xx answers, bodies that are not
-(complete) JSON: each one stops the read, so a sync never applies a partial roster.
+A 429 or 5xx is first sent again with backoff, honouring Retry-After (a bounded number
+of times: carryover/http_retry.py). Then timeouts, refused connections, 401/403, other
+non-2xx answers, bodies that are not (complete) JSON: each one stops the read, so a
+sync never applies a partial roster.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 
+from carryover import http_retry
 from carryover.rostering.errors import SourceError
 
 
@@ -31,7 +34,9 @@ class JsonClient:
         session: requests.Session | None = None,
         reauthorize: Callable[[], None] | None = None,
     ) -> None:
-        self.session = session if session is not None else requests.Session()
+        self.session = http_retry.mount(
+            session if session is not None else requests.Session(), http_retry.roster_policy()
+        )
         if auth is not None:
             self.session.auth = auth
         self.session.headers.update({"Accept": "application/json", **(headers or {})})
@@ -71,8 +76,11 @@ class JsonClient:
                 "provider refused the credentials (token, key or secret); reconnect the account"
             )
         if not 200 <= response.status_code < 300:
+            tries = http_retry.attempts(response)
             raise SourceError(
                 f"{name}: HTTP {response.status_code} {response.reason or ''}".rstrip()
+                + (f" (after {tries} tries)" if tries > 1 else "")
+                + _wait_asked(response)
             )
         try:
             body = json.loads(response.content)
@@ -81,6 +89,13 @@ class JsonClient:
                 f"{name}: the answer is not complete JSON (truncated page?): {exc}"
             ) from exc
         return body, response
+
+
+def _wait_asked(response: requests.Response) -> str:
+    wait = (response.headers.get("Retry-After") or "").strip()[:40]
+    if response.status_code not in (429, 503) or not wait:
+        return ""
+    return f"; the server asks to wait {wait + ' s' if wait.isdigit() else 'until ' + wait}"
 
 
 def without_host(url: str) -> str:

@@ -28,6 +28,7 @@ from authlib.oauth1.rfc5849.signature import generate_signature_base_string
 from authlib.oauth1.rfc5849.util import escape
 from django.conf import settings
 
+from carryover import http_retry
 from carryover.rostering.errors import SourceError
 from carryover.rostering.snapshot import (
     ROSTERED_ROLES,
@@ -106,6 +107,7 @@ class ClientCredentials:
             # renewal inside the request would only run for a token already expired.
             leeway=0,
         )
+        http_retry.mount(self.session, http_retry.roster_policy())
         self.fetched = 0
 
     def ensure(self) -> None:

@@ -1,9 +1,11 @@
-"""`carryover account create|show|list`: customer accounts from the command line.
+"""`carryover account create|show|list|limits`: customer accounts from the command line.
 
     carryover account create --number 314159 --name "Maple Elementary" --seats 30 \\
         --school "Maple Elementary"
     carryover account show --number 314159
     carryover account list
+    carryover account limits --number 314159 --get-records-address-failures 1000
+    carryover account limits --number 314159 --get-records-address-failures default
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.db.models import Count
 from carryover.accounts.errors import AccountsError
 from carryover.accounts.management.base import describe_account, get_account_by_number
 from carryover.accounts.models import Account, Role, School, User
-from carryover.accounts.services import create_account
+from carryover.accounts.services import create_account, set_get_records_address_limit
 
 
 class Command(BaseCommand):
@@ -48,6 +50,20 @@ class Command(BaseCommand):
 
         actions.add_parser("list", help="List every account.")
 
+        limits = actions.add_parser(
+            "limits",
+            help="Raise (or restore) the per-address Get Records limit of one account, e.g. "
+            "a district whose schools all reach us from one address (one NAT).",
+        )
+        limits.add_argument("--number", required=True, help="The six-digit account number.")
+        limits.add_argument(
+            "--get-records-address-failures",
+            required=True,
+            metavar="N|default",
+            help="Get Records failures one address may make per 15 minutes for this account "
+            "(only failures count; `default` restores GET_RECORDS_IP_FAILURES_PER_15_MIN).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "create":
@@ -55,6 +71,8 @@ class Command(BaseCommand):
         elif action == "show":
             account = get_account_by_number(options["number"])
             self.stdout.write("\n".join(describe_account(account)))
+        elif action == "limits":
+            self._limits(options)
         else:
             self._list()
 
@@ -70,6 +88,25 @@ class Command(BaseCommand):
         except AccountsError as exc:
             raise CommandError(f"{exc.message} Nothing was created.") from exc
         self.stdout.write(self.style.SUCCESS("Created:"))
+        self.stdout.write("\n".join(describe_account(account)))
+
+    def _limits(self, options: dict[str, Any]) -> None:
+        account = get_account_by_number(options["number"])
+        raw = options["get_records_address_failures"].strip().lower()
+        if raw == "default":
+            limit = None
+        else:
+            try:
+                limit = int(raw)
+            except ValueError:
+                raise CommandError(
+                    f"--get-records-address-failures must be a number or `default`, not {raw!r}."
+                ) from None
+        try:
+            changed = set_get_records_address_limit(account=account, limit=limit, actor=None)
+        except AccountsError as exc:
+            raise CommandError(f"{exc.message} Nothing was changed.") from exc
+        self.stdout.write("Changed:" if changed else "Already so:")
         self.stdout.write("\n".join(describe_account(account)))
 
     def _list(self) -> None:
